@@ -1,0 +1,275 @@
+"""The ``foodnews`` command: crawl, extract saved pages, import items, serve the archive, run the demo.
+
+Bad input gets a one-line message on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DB = "data/foodnews.db"
+DEMO_DB = "data/demo/foodnews.db"
+
+
+class UserError(Exception):
+    """A problem with what the user asked for: reported in one line, exit status 2."""
+
+
+# --- crawl ------------------------------------------------------------------------------------------------
+
+
+def _settings(db: str, overrides: dict[str, Any] | None = None) -> Any:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    settings.set("FOODNEWS_DB", db, priority="cmdline")
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(spider: str, db: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run one spider through the Scrapy engine into the archive at ``db``; returns the crawl's stats."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.spiderloader import SpiderLoader
+
+    settings = _settings(db, overrides)
+    if spider not in SpiderLoader.from_settings(settings).list():
+        raise UserError(f"unknown spider {spider!r}; known: {', '.join(SpiderLoader.from_settings(settings).list())}")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(spider)
+    process.crawl(crawler)
+    process.start()
+    assert crawler.stats is not None
+    return dict(crawler.stats.get_stats())
+
+
+def _print_run(stats: dict[str, Any], db: str) -> None:
+    print(
+        "crawl {reason}: {pages} pages fetched, {new} new, {changed} changed, {unchanged} unchanged, "
+        "{rejected} rejected -> {db}".format(
+            reason=stats.get("finish_reason", "?"),
+            pages=stats.get("response_received_count", 0),
+            new=stats.get("archive/new", 0),
+            changed=stats.get("archive/changed", 0),
+            unchanged=stats.get("archive/unchanged", 0),
+            rejected=stats.get("archive/rejected", 0),
+            db=db,
+        )
+    )
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    overrides: dict[str, Any] = {}
+    for pair in args.set or []:
+        if "=" not in pair:
+            raise UserError(f"-s takes NAME=VALUE, got {pair!r}")
+        key, value = pair.split("=", 1)
+        overrides[key] = value
+    stats = run_crawl(args.spider, args.db, overrides)
+    _print_run(stats, args.db)
+    return 0 if stats.get("finish_reason") == "finished" else 1
+
+
+# --- extract ----------------------------------------------------------------------------------------------
+
+
+def _url_map(path: str) -> dict[str, str]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read URL map {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"URL map {path} must be a JSON object of file name -> URL")
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _url_for(path: Path, url: str | None, urls: dict[str, str]) -> str:
+    if url:
+        return url
+    for key in (path.name, path.stem, str(path)):
+        if key in urls:
+            return urls[key]
+    return path.resolve().as_uri()
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from crawler.extract import extract
+    from crawler.parsers import route
+
+    if args.url and len(args.files) > 1:
+        raise UserError("--url names one page: give one FILE, or use --urls MAP.json for several")
+    urls = _url_map(args.urls) if args.urls else {}
+    paths = [Path(f) for f in args.files]
+    for path in paths:
+        if not path.is_file():
+            raise UserError(f"no such file: {path}")
+    out = sys.stdout
+    for path in paths:
+        url = _url_for(path, args.url, urls)
+        parser = route(url)
+        data = path.read_bytes()
+        item = parser(data, url) if parser else extract(data, url)
+        out.write(json.dumps(item.to_dict() if hasattr(item, "to_dict") else _reject_dict(item),
+                             ensure_ascii=False) + "\n")
+    return 0
+
+
+def _reject_dict(item: Any) -> dict[str, Any]:
+    import dataclasses
+
+    return {"rejected": True, **dataclasses.asdict(item)}
+
+
+# --- import -----------------------------------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from archive.store import Archive
+    from crawler.items import Article, Reject
+    from crawler.pipelines import validate
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UserError(f"no such file: {path}")
+    counts = {"new": 0, "changed": 0, "unchanged": 0, "rejected": 0}
+    with Archive(args.db) as archive:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except ValueError as exc:
+                raise UserError(f"{path}:{number}: not JSON: {exc}") from None
+            if not isinstance(data, dict):
+                raise UserError(f"{path}:{number}: expected a JSON object")
+            item: Article | Reject
+            if data.get("rejected") or ("reason" in data and "title" not in data):
+                item = Reject(url=data.get("url", ""), reason=data.get("reason", ""),
+                              source=data.get("source", "import"), http_status=data.get("http_status"))
+            else:
+                try:
+                    item = Article.from_dict({**data, "source": data.get("source") or "import"})
+                except TypeError as exc:
+                    raise UserError(f"{path}:{number}: not an article item: {exc}") from None
+                reason = validate(item)
+                if reason:
+                    item = Reject(url=item.url, reason=f"invalid item: {reason}", source=item.source)
+            counts[archive.store(item)] += 1
+    print("imported {new} new, {changed} changed, {unchanged} unchanged, {rejected} rejected -> {db}".format(
+        db=args.db, **counts))
+    return 0
+
+
+# --- serve and demo ---------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from archive.serve import serve
+
+    if not Path(args.db).is_file():
+        raise UserError(f"no archive at {args.db}: crawl first (foodnews crawl cfsn --db {args.db}) or run the demo")
+    serve(args.db, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crawler.demo.server import ReplayServer
+
+    try:
+        replay = ReplayServer(port=args.replay_port)
+    except OSError as exc:
+        raise UserError(f"cannot serve the replay site on 127.0.0.1:{args.replay_port}: {exc.strerror}; "
+                        "choose another --replay-port") from None
+    # The replay keeps a fixed port so that a second demo run finds the same URLs (and adds no rows), and
+    # stays up while the archive is served so that "original page" links work.
+    with replay:
+        print(f"replay of a cfsn-like site at {replay.base_url}/index.html")
+        stats = run_crawl("cfsn", args.db, {
+            "CFSN_START_URLS": replay.start_urls(),
+            "DOWNLOAD_DELAY": 0,
+            "AUTOTHROTTLE_ENABLED": False,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+            "LOG_LEVEL": os.environ.get("FOODNEWS_LOG_LEVEL", "WARNING"),
+        })
+        _print_run(stats, args.db)
+        if args.no_serve:
+            return 0 if stats.get("finish_reason") == "finished" else 1
+        from archive.serve import serve
+
+        serve(args.db, host=args.host, port=args.port)
+    return 0
+
+
+# --- main -------------------------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line, like every other error of the command."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="foodnews", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("crawl", help="crawl a source into the archive")
+    p.add_argument("spider", help="source slug, e.g. cfsn (see `scrapy list`)")
+    p.add_argument("--db", default=os.environ.get("FOODNEWS_DB", DEFAULT_DB), help="archive file")
+    p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting")
+    p.set_defaults(func=cmd_crawl)
+
+    p = sub.add_parser("extract", help="parse saved pages and print one JSON object per file")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--url", help="the page's original URL (routes to the source's parser)")
+    group.add_argument("--urls", metavar="MAP.json", help="JSON object: file name (with or without extension) -> URL")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("import", help="load items (JSON Lines) into the archive")
+    p.add_argument("file", metavar="FILE.jsonl")
+    p.add_argument("--db", default=os.environ.get("FOODNEWS_DB", DEFAULT_DB), help="archive file")
+    p.set_defaults(func=cmd_import)
+
+    for name, default_db, func, helptext in (
+        ("serve", os.environ.get("FOODNEWS_DB", DEFAULT_DB), cmd_serve, "serve the archive with Datasette"),
+        ("demo", DEMO_DB, cmd_demo, "crawl the built-in offline replay site, then serve the archive"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--db", default=default_db, help="archive file (its name is the database's name in URLs)")
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8001)
+        if name == "demo":
+            p.add_argument("--no-serve", action="store_true", help="crawl and write the archive, do not serve")
+            p.add_argument("--replay-port", type=int, default=8780, help="port of the local replay site")
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``foodnews`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"foodnews: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("foodnews: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Publication dates in the forms Chinese (and English) news pages print them.
+
+A date is returned as ISO 8601 with an offset at the precision the page gives: minutes or seconds when a
+time is printed, otherwise the start of the day in the source's time zone with precision ``day``. Nothing
+is ever filled from the clock: a yearless date needs a reference year from the page itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+_CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+              "七": 7, "八": 8, "九": 9, "十": 10}
+
+_SEP = r"\s*[-/.年]\s*"
+_TIME = r"(?:\s*(?:T|\s|日)?\s*(?:(上午|下午|晚上|早上|凌晨|中午)\s*)?(\d{1,2})\s*[:：时時点]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?"
+_FULL = re.compile(
+    r"(?<!\d)((?:19|20)\d{2})" + _SEP + r"(\d{1,2})" + r"\s*[-/.月]\s*" + r"(\d{1,2})(?!\d)\s*日?" + _TIME
+    + r"(?:\s*(Z|[+-]\d{2}:?\d{2}))?"
+)
+_COMPACT = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
+_CN_NUMERAL = re.compile(r"([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
+_YEARLESS = re.compile(r"(?<![\d年/.-])(\d{1,2})月(\d{1,2})[日号](?:\s*(上午|下午|晚上|早上|凌晨|中午))?")
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})年")
+_URL_DATES = (
+    re.compile(r"/((?:19|20)\d{2})-?(\d{2})/(\d{2})/"),  # /2021-09/01/ and /202109/01/
+    re.compile(r"[/_]t((?:19|20)\d{2})(\d{2})(\d{2})_"),  # TRS: t20210901_123.html
+    re.compile(r"/art/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/"),  # Hanweb: /art/2021/9/1/
+    re.compile(r"/((?:19|20)\d{2})(\d{2})(\d{2})/"),  # /20210901/
+    re.compile(r"/((?:19|20)\d{2})/(\d{2})(\d{2})/"),  # /2021/0901/
+    re.compile(r"/((?:19|20)\d{2})/(\d{1,2})/(\d{1,2})/"),  # /2021/9/1/
+)
+
+
+@dataclass
+class ParsedDate:
+    """A normalised date: ``value`` is ISO 8601; ``precision`` is 'day', 'minute' or 'second'."""
+
+    value: str
+    precision: str
+    raw: str
+
+
+def _cn_number(text: str) -> int:
+    if len(text) == 4 and all(c in _CN_DIGITS for c in text):
+        return int("".join(str(_CN_DIGITS[c]) for c in text))
+    if text == "十":
+        return 10
+    if text.startswith("十"):
+        return 10 + _CN_DIGITS[text[1]]
+    if text.endswith("十"):
+        return _CN_DIGITS[text[0]] * 10
+    if "十" in text:
+        return _CN_DIGITS[text[0]] * 10 + _CN_DIGITS[text[2]]
+    return _CN_DIGITS[text]
+
+
+def _build(
+    y: int, mo: int, d: int, hh: int | None, mm: int | None, ss: int | None, tz: timezone, raw: str
+) -> ParsedDate | None:
+    try:
+        day = date(y, mo, d)
+    except ValueError:
+        return None
+    if hh is None or mm is None or hh > 23 or mm > 59 or (ss is not None and ss > 59):
+        value = datetime(day.year, day.month, day.day, tzinfo=tz).isoformat()
+        return ParsedDate(value, "day", raw)
+    moment = datetime(day.year, day.month, day.day, hh, mm, ss or 0, tzinfo=tz)
+    return ParsedDate(moment.isoformat(), "second" if ss is not None else "minute", raw)
+
+
+def _meridiem(hour: int, word: str | None) -> int:
+    if word in ("下午", "晚上") and hour < 12:
+        return hour + 12
+    return hour
+
+
+def _zone(text: str | None, default: timezone) -> timezone:
+    if not text:
+        return default
+    if text == "Z":
+        return timezone.utc
+    sign = 1 if text[0] == "+" else -1
+    digits = text[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+
+
+def parse_date(text: str | None, tz: timezone = SHANGHAI) -> ParsedDate | None:
+    """The first full date (with its time, if printed) in ``text``; None when there is none."""
+    if not text:
+        return None
+    m = _FULL.search(text)
+    if m:
+        y, mo, d, meridiem, hh, mm, ss, zone = m.groups()
+        hour = _meridiem(int(hh), meridiem) if hh else None
+        return _build(int(y), int(mo), int(d), hour, int(mm) if mm else None, int(ss) if ss else None,
+                      _zone(zone, tz), m.group(0).strip())
+    m = _CN_NUMERAL.search(text)
+    if m:
+        try:
+            y, mo, d = (_cn_number(g) for g in m.groups())
+        except (KeyError, IndexError):
+            return None
+        return _build(y, mo, d, None, None, None, tz, m.group(0))
+    m = _COMPACT.search(text)
+    if m and re.fullmatch(r"\s*\d{8}\s*", text):
+        return _build(int(m[1]), int(m[2]), int(m[3]), None, None, None, tz, m.group(0))
+    return None
+
+
+def parse_yearless(text: str | None, year: int, tz: timezone = SHANGHAI) -> ParsedDate | None:
+    """A date printed without its year (``9月1日上午``), placed in ``year``, which the caller takes from
+    the page (its own date or a year printed in the text), never from the clock."""
+    if not text:
+        return None
+    m = _YEARLESS.search(text)
+    if not m:
+        return None
+    return _build(year, int(m[1]), int(m[2]), None, None, None, tz, m.group(0))
+
+
+def year_in_text(text: str) -> int | None:
+    """The first year printed as ``2021年`` in ``text``."""
+    m = _YEAR_IN_TEXT.search(text or "")
+    return int(m[1]) if m else None
+
+
+def date_from_url(url: str, tz: timezone = SHANGHAI) -> ParsedDate | None:
+    """A date encoded in a URL path (``/2021-09/01/``, ``t20210901_``, ``/art/2021/9/1/``)."""
+    for pattern in _URL_DATES:
+        m = pattern.search(url or "")
+        if m:
+            found = _build(int(m[1]), int(m[2]), int(m[3]), None, None, None, tz, m.group(0))
+            if found:
+                return found
+    return None

@@ -1,0 +1,34 @@
+"""Article pages of China Food Safety Network (www.cfsn.cn), current and pre-2021 templates.
+
+The selectors follow the structure notes in the project's research (``/news/detail/<col>/<id>.html`` and
+``/front/web/site.newshow?...``); the generic engine fills whatever they do not find.
+"""
+
+from __future__ import annotations
+
+import re
+
+from crawler.extract import SiteRules, extract
+from crawler.items import Article, Reject
+
+SLUG = "cfsn"
+
+RULES = SiteRules(
+    title="h1.detail-title, div.newShow h2.title",
+    info="div.detail-info, div.newShow div.msg",
+    published="div.detail-info .time, div.newShow div.msg > div",
+    organization="div.detail-info .source, div.newShow div.msg span",
+    authors="div.detail-info .author",
+    editor="div.detail-editor",
+    body="div.detail-content, div.newShow div.content",
+)
+
+ARTICLE_URL = re.compile(r"/news/detail/\d+/\d+\.html|/front/web/site\.(?:newshow|shengnewshow)\?")
+LIST_URL = re.compile(r"/news/\d+\.html|/front/web/site\.(?:hangye|tjbwlist)\?")
+
+
+def parse_article(body: bytes | str, url: str, *, content_type: str | None = None,
+                  fetched_at: str | None = None, http_status: int | None = None) -> Article | Reject:
+    """One cfsn article page (bytes as fetched, any encoding) → an `Article`, or a `Reject` with the reason."""
+    return extract(body, url, source=SLUG, content_type=content_type, rules=RULES, fetched_at=fetched_at,
+                   http_status=http_status)

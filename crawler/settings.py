@@ -1,0 +1,36 @@
+"""Scrapy settings of the foodnews crawler. Environment variables override the archive path and contact."""
+
+import os
+
+BOT_NAME = "foodnews"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Identify ourselves with a way to reach us; operators set their own contact URL.
+FOODNEWS_CONTACT_URL = os.environ.get("FOODNEWS_CONTACT_URL", "https://github.com/foodnews-archive/foodnews")
+USER_AGENT = f"foodnews/0.1 (+{FOODNEWS_CONTACT_URL})"
+
+# Politeness: regulators' sites are small; we are one of many visitors.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_TIMES = 2
+DOWNLOAD_TIMEOUT = 60
+# A source that keeps failing stops the run instead of hammering the site.
+CLOSESPIDER_ERRORCOUNT = 50
+
+FOODNEWS_DB = os.environ.get("FOODNEWS_DB", "data/foodnews.db")
+FOODNEWS_MIN_BODY_CHARS = 20
+
+ITEM_PIPELINES = {
+    "crawler.pipelines.ValidationPipeline": 100,
+    "crawler.pipelines.ArchivePipeline": 800,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+LOG_LEVEL = os.environ.get("FOODNEWS_LOG_LEVEL", "INFO")

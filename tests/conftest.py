@@ -1,0 +1,156 @@
+"""Shared fixtures: the replay site and its ground truth, local replay servers, and real crawls.
+
+Scrapy's Twisted reactor can start only once per process, so every crawl through the real engine runs in
+a subprocess (``python -m crawler.cli crawl cfsn ...``) against a replay served from this process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.demo.server import ReplayHandler, ReplayServer
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SITE_DIR = REPO_ROOT / "crawler" / "demo" / "site"
+EXPECTED_JSON = REPO_ROOT / "tests" / "fixtures" / "cfsn" / "expected.json"
+# The URL the parser tests pretend the pages were fetched from (the replay's usual address).
+FIXTURE_BASE = "http://127.0.0.1:8000"
+CRAWL_TIMEOUT = 60
+
+
+def load_expected() -> list[dict[str, Any]]:
+    """The replay site's ground truth (one object per article page)."""
+    return json.loads(EXPECTED_JSON.read_text(encoding="utf-8"))
+
+
+def page_file(root: Path, path: str) -> Path:
+    """The file that serves ``path`` (a URL path, maybe with a query), by the replay's own rule."""
+    name, _, query = path.lstrip("/").partition("?")
+    return root / (name + ("@" + query if query else ""))
+
+
+@pytest.fixture(scope="session")
+def site_dir() -> Path:
+    """The replay site shipped with the crawler (read-only: copy it before changing anything)."""
+    assert SITE_DIR.is_dir()
+    return SITE_DIR
+
+
+@pytest.fixture(scope="session")
+def expected() -> list[dict[str, Any]]:
+    return load_expected()
+
+
+@pytest.fixture(scope="module")
+def replay(site_dir: Path) -> Iterator[ReplayServer]:
+    """The unmodified replay site on 127.0.0.1 (a free port)."""
+    with ReplayServer(site_dir) as server:
+        yield server
+
+
+@pytest.fixture
+def site_copy(site_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the replay site, for tests that change pages."""
+    target = tmp_path / "site"
+    shutil.copytree(site_dir, target)
+    return target
+
+
+@pytest.fixture
+def replay_copy(site_copy: Path) -> Iterator[ReplayServer]:
+    """The private copy of the site, served on 127.0.0.1."""
+    with ReplayServer(site_copy) as server:
+        yield server
+
+
+class SlowReplayHandler(ReplayHandler):
+    """Answers like the replay, but only after a pause: gives a test time to kill a crawl midway."""
+
+    delay = 0.2
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        time.sleep(self.delay)
+        super().do_GET()
+
+
+class SlowReplayServer(ReplayServer):
+    """A replay server whose every response takes ``SlowReplayHandler.delay`` seconds."""
+
+    def __init__(self, root: Path | None = None, port: int = 0):
+        super().__init__(root, port)
+        self.httpd.RequestHandlerClass = _slow_handler(self.root)
+
+
+def _slow_handler(root: Path) -> Any:
+    from functools import partial
+
+    return partial(SlowReplayHandler, root=root)
+
+
+# --- crawls in a subprocess ------------------------------------------------------------------------------
+
+
+def crawl_command(db: Path, start_urls: list[str], **settings: Any) -> list[str]:
+    """The ``foodnews crawl cfsn`` command line for a crawl of ``start_urls`` into ``db``.
+
+    ``CFSN_START_URLS`` is read with Scrapy's ``settings.getlist``, which splits a string on commas (it does
+    not parse JSON), so the list is passed comma-separated.
+    """
+    assert all("," not in url for url in start_urls)
+    values = {"CFSN_START_URLS": ",".join(start_urls), "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
+              "CONCURRENT_REQUESTS_PER_DOMAIN": 8, **settings}
+    command = [sys.executable, "-m", "crawler.cli", "crawl", "cfsn", "--db", str(db)]
+    for key, value in values.items():
+        command += ["-s", f"{key}={value}"]
+    return command
+
+
+def crawl_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("FOODNEWS_DB", None)
+    env["FOODNEWS_LOG_LEVEL"] = "WARNING"
+    return env
+
+
+def run_crawl(db: Path, start_urls: list[str], **settings: Any) -> subprocess.CompletedProcess[str]:
+    """Crawl through the real Scrapy engine (in a subprocess) into the archive at ``db``."""
+    result = subprocess.run(
+        crawl_command(db, start_urls, **settings), cwd=db.parent, env=crawl_env(), capture_output=True,
+        text=True, timeout=CRAWL_TIMEOUT,
+    )
+    assert result.returncode == 0, f"crawl failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def start_crawl(db: Path, start_urls: list[str], **settings: Any) -> subprocess.Popen[str]:
+    """Start a crawl subprocess without waiting for it."""
+    return subprocess.Popen(
+        crawl_command(db, start_urls, **settings), cwd=db.parent, env=crawl_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+
+
+def query(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Rows of a query on a closed archive (opened read-only, so a test cannot change it by accident)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def table_counts(db: Path) -> dict[str, int]:
+    """How many rows each content table holds."""
+    tables = ("articles", "revisions", "images", "attachments", "rejects", "crawl_runs")
+    return {t: query(db, f"select count(*) from [{t}]")[0][0] for t in tables}

@@ -1,0 +1,324 @@
+"""Unit tests of the extraction engine: dates, pinyin, datelines, captions, decoding, language, URLs, and
+whole pages written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.extract import canonicalize_url, extract
+from crawler.extract.dates import date_from_url, parse_date, parse_yearless, year_in_text
+from crawler.extract.decode import decode_html
+from crawler.extract.text import clean_pinyin, detect_language, split_caption, split_dateline
+from crawler.items import Article, Reject
+
+# --- dates -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "precision"),
+    [
+        ("2021年9月1日 10:20", "2021-09-01T10:20:00+08:00", "minute"),
+        ("发布时间：2021年9月1日10:20", "2021-09-01T10:20:00+08:00", "minute"),
+        ("2021-09-01 10:20:30", "2021-09-01T10:20:30+08:00", "second"),
+        ("2021/9/1", "2021-09-01T00:00:00+08:00", "day"),
+        ("2021.09.01", "2021-09-01T00:00:00+08:00", "day"),
+        ("二〇二一年九月一日", "2021-09-01T00:00:00+08:00", "day"),
+        ("二〇二一年十二月三十一日", "2021-12-31T00:00:00+08:00", "day"),
+        ("2021年9月1日 下午3:05", "2021-09-01T15:05:00+08:00", "minute"),
+        ("2021年9月1日 上午9:05", "2021-09-01T09:05:00+08:00", "minute"),
+        ("2021-09-01T10:20:00Z", "2021-09-01T10:20:00+00:00", "second"),
+        ("2021-09-01T10:20:00+09:00", "2021-09-01T10:20:00+09:00", "second"),
+        ("20210901", "2021-09-01T00:00:00+08:00", "day"),
+    ],
+)
+def test_parse_date(text: str, value: str, precision: str) -> None:
+    found = parse_date(text)
+    assert found is not None
+    assert (found.value, found.precision) == (value, precision)
+    assert found.raw and found.raw in text
+
+
+@pytest.mark.parametrize("text", ["2021-02-30", "2021年2月30日 10:00", "", None, "没有日期的文字", "电话 20210901 转"])
+def test_parse_date_none(text: str | None) -> None:
+    assert parse_date(text) is None
+
+
+def test_parse_date_invalid_time_keeps_the_day() -> None:
+    found = parse_date("2021-09-01 25:61")
+    assert found is not None and (found.value, found.precision) == ("2021-09-01T00:00:00+08:00", "day")
+
+
+def test_parse_yearless() -> None:
+    found = parse_yearless("9月1日上午，2021年“质量月”活动启动", 2021)
+    assert found is not None
+    assert (found.value, found.precision) == ("2021-09-01T00:00:00+08:00", "day")
+    assert found.raw.startswith("9月1日")
+    other = parse_yearless("12月31日，全市开展检查", 2019)
+    assert other is not None and other.value == "2019-12-31T00:00:00+08:00"
+    assert parse_yearless("2月30日", 2021) is None
+    assert parse_yearless("没有日期", 2021) is None
+    assert parse_yearless("2021年9月1日", 2020) is None  # a full date is not a yearless one
+
+
+def test_year_in_text() -> None:
+    assert year_in_text("9月1日上午，2021年“质量月”活动启动") == 2021
+    assert year_in_text("共抽检2021批次") is None
+    assert year_in_text("") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "value"),
+    [
+        ("http://www.gov.cn/xinwen/2021-09/01/content_5634567.htm", "2021-09-01T00:00:00+08:00"),
+        ("http://www.gov.cn/xinwen/202109/01/content_1.htm", "2021-09-01T00:00:00+08:00"),
+        ("https://www.samr.gov.cn/xw/zj/202109/t20210901_334567.html", "2021-09-01T00:00:00+08:00"),
+        ("http://scjg.hebei.gov.cn/art/2021/9/1/art_1_2.html", "2021-09-01T00:00:00+08:00"),
+    ],
+)
+def test_date_from_url(url: str, value: str) -> None:
+    found = date_from_url(url)
+    assert found is not None and (found.value, found.precision) == (value, "day")
+
+
+def test_date_from_url_none() -> None:
+    assert date_from_url("https://www.cfsn.cn/news/detail/22/361026.html") is None
+    assert date_from_url("http://x.cn/art/2021/2/30/art_1.html") is None
+
+
+# --- pinyin ----------------------------------------------------------------------------------------------
+
+
+def test_clean_pinyin_removes_annotations() -> None:
+    text = "中國食品安全網(wǎng)訊 廣東省市場(chǎng)監(jiān)督管理局開展檢(jiǎn)查活動(dòng)。"
+    assert clean_pinyin(text) == "中國食品安全網訊 廣東省市場監督管理局開展檢查活動。"
+
+
+def test_clean_pinyin_full_width_and_toneless_in_annotated_text() -> None:
+    text = "市場（chǎng）監(jiān)管 檢(jian)查"
+    assert clean_pinyin(text) == "市場監管 檢查"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "河北省“质量月”活动（2021年）正式启动。",
+        "农药最大残留限量应符合国家标准(GB 2763)的规定。",
+        "按照第三条规定(a)执行。",
+        "检(jian)查",  # a lone toneless syllable is not evidence of annotation
+        "No parentheses at all",
+    ],
+)
+def test_clean_pinyin_keeps_real_parentheses(text: str) -> None:
+    assert clean_pinyin(text) == text
+
+
+def test_clean_pinyin_keeps_real_parentheses_in_annotated_text() -> None:
+    # A toneless "(a)" right after a Han character is taken as an annotation (啊) in annotated text, by
+    # design; after a digit or Latin letter it is always kept.
+    text = "市場(chǎng)監(jiān)管（2021年）符合(GB 2763)第3.1(a)项"
+    assert clean_pinyin(text) == "市場監管（2021年）符合(GB 2763)第3.1(a)项"
+
+
+# --- datelines -------------------------------------------------------------------------------------------
+
+
+def test_dateline_organization_and_reporter() -> None:
+    dateline, rest = split_dateline("中国食品安全网讯（邯郸市市场监督管理局 赵春辉）9月1日，邯郸市启动专项检查。")
+    assert dateline is not None
+    assert dateline.organization == "邯郸市市场监督管理局"
+    assert dateline.authors == ["赵春辉"]
+    assert dateline.text == "中国食品安全网讯（邯郸市市场监督管理局 赵春辉）"
+    assert rest == "9月1日，邯郸市启动专项检查。"
+
+
+def test_dateline_agency_with_reporters() -> None:
+    dateline, rest = split_dateline("新华社北京9月1日电（记者 张三 李四）国家市场监管总局1日发布通知。")
+    assert dateline is not None
+    assert dateline.organization is None
+    assert dateline.authors == ["张三", "李四"]
+    assert rest == "国家市场监管总局1日发布通知。"
+
+
+@pytest.mark.parametrize("paragraph", ["（2021年）全省共抽检食品12万批次。", "今年以来（2021年）全市开展检查。",
+                                       "记者从市局获悉，本月起全面推行“明厨亮灶”。"])
+def test_not_a_dateline(paragraph: str) -> None:
+    assert split_dateline(paragraph) == (None, paragraph)
+
+
+# --- captions --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "caption", "credit"),
+    [
+        ("启动仪式现场　图片来源：邯郸市市场监督管理局", "启动仪式现场", "邯郸市市场监督管理局"),
+        ("执法人员检查后厨卫生（张三 摄）", "执法人员检查后厨卫生", "张三"),
+        ("执法人员为商户讲解后厨卫生管理要点", "执法人员为商户讲解后厨卫生管理要点", None),
+    ],
+)
+def test_split_caption(text: str, caption: str, credit: str | None) -> None:
+    assert split_caption(text) == (caption, credit)
+
+
+# --- decoding --------------------------------------------------------------------------------------------
+
+PAGE = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">'
+        "<title>邯郸市开展食品安全专项检查{extra}</title></head>"
+        "<body><p>中国食品安全网讯 近日，邯郸市市场监督管理局开展食品安全专项检查。</p></body></html>")
+
+
+def test_decode_gbk_with_meta_charset() -> None:
+    text = PAGE.format(charset="gbk", extra="")
+    data = text.encode("gbk")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    decoded, encoding = decode_html(data)
+    assert decoded == text
+    assert encoding in ("gbk", "gb18030")
+
+
+def test_decode_gb2312_declared_with_gb18030_only_characters() -> None:
+    text = PAGE.format(charset="gb2312", extra="：刘䶮、𠮷野家")
+    data = text.encode("gb18030")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("gbk")
+    decoded, encoding = decode_html(data)
+    assert decoded == text
+    assert encoding == "gb18030"
+
+
+def test_decode_utf8_page_falsely_declaring_gbk() -> None:
+    text = PAGE.format(charset="gbk", extra="")
+    decoded, encoding = decode_html(text.encode("utf-8"))
+    assert decoded == text
+    assert encoding == "utf-8"
+
+
+@pytest.mark.parametrize(("bom", "codec"), [(b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le")])
+def test_decode_bom(bom: bytes, codec: str) -> None:
+    text = PAGE.format(charset="gbk", extra="")
+    decoded, _ = decode_html(bom + text.encode(codec))
+    assert decoded == text
+
+
+def test_decode_http_header_charset() -> None:
+    text = "<html><head><title>食品安全抽检</title></head><body><p>全市共抽检食品样品三百批次。</p></body></html>"
+    decoded, _ = decode_html(text.encode("gbk"), "text/html; charset=GBK")
+    assert decoded == text
+
+
+def test_decode_never_raises_on_bad_bytes() -> None:
+    data = PAGE.format(charset="gbk", extra="").encode("gbk") + b"\xff\xfe\x81"
+    decoded, _ = decode_html(data)
+    assert "邯郸市开展食品安全专项检查" in decoded
+
+
+# --- language --------------------------------------------------------------------------------------------
+
+
+def test_detect_language() -> None:
+    assert detect_language("国家市场监督管理总局发布关于食品安全监督抽检情况的通告，涉及粮食加工品等十类食品。") == "zh-Hans"
+    assert detect_language("國家市場監督管理總局發佈關於食品安全監督抽檢情況的通告，涉及糧食加工品等十類食品。") == "zh-Hant"
+    assert detect_language(
+        "The State Administration for Market Regulation published the results of food safety sampling "
+        "inspections covering ten categories of food products."
+    ) == "en"
+    assert detect_language("食品") is None
+    assert detect_language("") is None
+
+
+# --- URLs ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("HTTP://WWW.CFSN.CN/news/detail/22/361026.html#top", "http://www.cfsn.cn/news/detail/22/361026.html"),
+        ("https://www.cfsn.cn/news/detail/22/361026.html?utm_source=wx&utm_medium=share",
+         "https://www.cfsn.cn/news/detail/22/361026.html"),
+        ("https://www.cfsn.cn/front/web/site.newshow?hyid=1&newsid=5101&view=pc",
+         "https://www.cfsn.cn/front/web/site.newshow?hyid=1&newsid=5101"),
+        ("https://www.cfsn.cn/front/web/site.newshow?newsid=5101&hyid=1",
+         "https://www.cfsn.cn/front/web/site.newshow?newsid=5101&hyid=1"),
+        ("https://www.cfsn.cn", "https://www.cfsn.cn/"),
+        ("https://www.cfsn.cn/Path/Case.html", "https://www.cfsn.cn/Path/Case.html"),
+    ],
+)
+def test_canonicalize_url(url: str, canonical: str) -> None:
+    assert canonicalize_url(url) == canonical
+    assert canonicalize_url(canonical) == canonical
+
+
+# --- whole pages -----------------------------------------------------------------------------------------
+
+PARAGRAPHS = [
+    "近日，某某市市场监督管理局组织开展校园及周边食品安全专项检查，重点检查学校食堂和校园周边食品经营者。",
+    "检查中，执法人员重点查看了食品原料进货查验记录、从业人员健康证明和餐饮具清洗消毒情况。",
+    "下一步，该局将持续加大监督检查力度，切实保障广大师生饮食安全。",
+]
+
+
+def _page(info: str, hidden: str = "") -> str:
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>某某市开展校园食品安全专项检查_某某网</title>'
+        "</head><body>"
+        f"{hidden}<h1>某某市开展校园食品安全专项检查</h1><div class=\"info\">{info}</div>"
+        f'<div class="content">{body}<img src="/pic/1.jpg" alt="时间：2017-11-08" title="2017-11-08"></div>'
+        "</body></html>"
+    )
+
+
+HIDDEN = ('<div style="display:none">发布时间：2017-11-08 08:00 来源：隐藏单位 作者：隐藏者 这段隐藏文字不应出现在正文中</div>'
+          '<div hidden>发布时间：2017-11-09</div>')
+
+
+def test_hidden_text_is_never_read() -> None:
+    item = extract(_page("发布时间：2021-09-01 10:20 来源：某某市市场监督管理局", HIDDEN), "http://www.example.cn/a/1.html")
+    assert isinstance(item, Article)
+    assert item.title == "某某市开展校园食品安全专项检查"
+    assert item.published == "2021-09-01T10:20:00+08:00"
+    assert item.body == "\n\n".join(PARAGRAPHS)
+    assert "隐藏" not in item.body and "2017" not in item.body
+    assert "隐藏" not in (item.organization or "") and "隐藏者" not in item.authors
+
+
+def test_hidden_date_is_not_the_publication_date() -> None:
+    item = extract(_page("来源：某某市市场监督管理局", HIDDEN), "http://www.example.cn/a/1.html")
+    assert isinstance(item, Article)
+    assert item.published is None
+    assert item.published_precision is None
+    assert any(note.startswith("published") for note in item.notes)
+
+
+def test_plain_text_item() -> None:
+    text = ("某某市启动2021年“质量月”活动\n"
+            "中国食品安全网讯（某某市市场监督管理局 张三）9月1日上午，2021年“质量月”活动在某某市启动。\n"
+            "活动期间，该局将组织开展质量提升、标准宣贯等系列活动。\n"
+            "启动仪式现场　图片来源：某某市市场监督管理局\n"
+            "责任编辑：李四\n")
+    item = extract(text.encode("utf-8"), "http://www.example.cn/a/2.txt")
+    assert isinstance(item, Article)
+    assert item.title == "某某市启动2021年“质量月”活动"
+    assert item.organization == "某某市市场监督管理局"
+    assert item.authors == ["张三"]
+    assert item.editor == "李四"
+    assert item.published == "2021-09-01T00:00:00+08:00"
+    assert item.published_precision == "day"
+    assert item.body == ("9月1日上午，2021年“质量月”活动在某某市启动。\n\n"
+                         "活动期间，该局将组织开展质量提升、标准宣贯等系列活动。")
+    assert [(i.url, i.caption, i.credit) for i in item.images] == [(None, "启动仪式现场", "某某市市场监督管理局")]
+    assert item.language == "zh-Hans"
+
+
+def test_plain_text_without_any_year_has_no_date() -> None:
+    text = "某地开展检查\n中国食品安全网讯（某某市市场监督管理局 张三）9月1日上午，某地开展食品安全检查。\n"
+    item = extract(text, "http://www.example.cn/a/3.txt")
+    assert isinstance(item, Article)
+    assert item.published is None
+
+
+def test_empty_page_is_a_reject() -> None:
+    assert isinstance(extract(b"", "http://www.example.cn/a/4.txt"), Reject)
+    item = extract("<html><body><p>抱歉，您访问的页面不存在！</p></body></html>", "http://www.example.cn/a/5.html")
+    assert isinstance(item, Reject) and item.reason
