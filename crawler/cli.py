@@ -141,7 +141,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UserError(f"no such file: {path}")
     counts = {"new": 0, "changed": 0, "unchanged": 0, "rejected": 0}
     with Archive(args.db) as archive:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{path} is not UTF-8 JSON Lines: {exc.reason} at byte {exc.start}") from None
+        for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
@@ -157,7 +161,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             else:
                 try:
                     item = Article.from_dict({**data, "source": data.get("source") or "import"})
-                except TypeError as exc:
+                except (TypeError, ValueError) as exc:
                     raise UserError(f"{path}:{number}: not an article item: {exc}") from None
                 reason = validate(item)
                 if reason:

@@ -79,11 +79,29 @@ class Article:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Article:
-        """Build an item from `to_dict` output (or `scrapy crawl -O` JSON), ignoring unknown keys."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        values["images"] = [Image(**_known(Image, i)) for i in data.get("images") or []]
-        values["attachments"] = [Attachment(**_known(Attachment, a)) for a in data.get("attachments") or []]
+        """Build an item from `to_dict` output (or `scrapy crawl -O` JSON), ignoring unknown keys.
+
+        Raises ValueError naming the field when a value has the wrong type.
+        """
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            if f.name in ("images", "attachments"):
+                kind = Image if f.name == "images" else Attachment
+                if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                    raise ValueError(f"{f.name}: expected a list of objects")
+                value = [kind(**_typed(kind, v, f.name)) for v in value]
+            elif f.name in ("authors", "notes"):
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise ValueError(f"{f.name}: expected a list of strings")
+            elif value is not None and not isinstance(value, str):
+                raise ValueError(f"{f.name}: expected a string, got {type(value).__name__}")
+            values[f.name] = value
+        missing = [n for n in ("url", "source", "title", "body") if not isinstance(values.get(n), str)]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
         return cls(**values)
 
 
@@ -97,9 +115,15 @@ class Reject:
     http_status: int | None = _doc("HTTP status of the response, when there was one.", None)
 
 
-def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
-    names = {f.name for f in dataclasses.fields(cls)}
-    return {k: v for k, v in data.items() if k in names}
+def _typed(cls: type, data: dict[str, Any], where: str) -> dict[str, Any]:
+    """The known keys of ``data`` for ``cls``, each a string or None."""
+    values = {}
+    for f in dataclasses.fields(cls):
+        value = data.get(f.name)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{where}.{f.name}: expected a string, got {type(value).__name__}")
+        values[f.name] = value
+    return values
 
 
 def field_docs(cls: type) -> dict[str, str]:

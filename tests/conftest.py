@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -89,13 +90,7 @@ class SlowReplayServer(ReplayServer):
 
     def __init__(self, root: Path | None = None, port: int = 0):
         super().__init__(root, port)
-        self.httpd.RequestHandlerClass = _slow_handler(self.root)
-
-
-def _slow_handler(root: Path) -> Any:
-    from functools import partial
-
-    return partial(SlowReplayHandler, root=root)
+        self.httpd.RequestHandlerClass = partial(SlowReplayHandler, root=self.root)  # type: ignore[assignment]
 
 
 # --- crawls in a subprocess ------------------------------------------------------------------------------

@@ -53,8 +53,8 @@ def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ..
 def test_new_article(db: Path) -> None:
     with Archive(db) as archive:
         assert archive.store_article(article()) == "new"
-    (row,) = rows(db, "select id, url, title, body, authors, published, published_month, revision, first_seen "
-                      "from articles")
+    (row,) = rows(db, "select id, url, title, body, authors, published, published_month, revision, "
+                      "first_seen from articles")
     assert row[0] == article_id(URL)
     assert row[1:4] == (URL, "秋季开学在即 多地开展校园食品安全检查", BODY)
     assert json.loads(row[4]) == ["王明"]
@@ -65,7 +65,8 @@ def test_new_article(db: Path) -> None:
         ("https://www.cfsn.cn/upload/a1.jpg", "启动仪式现场", "邯郸市市场监督管理局"),
         ("https://www.cfsn.cn/upload/a2.jpg", "执法人员检查", None),
     ]
-    assert rows(db, "select url, title from attachments") == [("https://www.cfsn.cn/upload/file/r.xlsx", "抽检结果.xlsx")]
+    assert rows(db, "select url, title from attachments") == [
+        ("https://www.cfsn.cn/upload/file/r.xlsx", "抽检结果.xlsx")]
     assert rows(db, "select slug from sources") == [("cfsn",)]
 
 
@@ -85,7 +86,8 @@ def test_changed_article_keeps_old_text_in_revisions(db: Path) -> None:
     new_body = BODY.replace("集中开展", "全面开展")
     with Archive(db) as archive:
         archive.store_article(article())
-        assert archive.store_article(article(body=new_body, fetched_at="2026-09-10T00:00:00+00:00")) == "changed"
+        later = "2026-09-10T00:00:00+00:00"
+        assert archive.store_article(article(body=new_body, fetched_at=later)) == "changed"
         assert archive.store_article(article(title="更正：多地开展校园食品安全检查", body=new_body)) == "changed"
     assert rows(db, "select title, body, revision from articles") == [
         ("更正：多地开展校园食品安全检查", new_body, 3)]
@@ -106,7 +108,8 @@ def test_images_and_attachments_replaced_without_duplicates(db: Path) -> None:
                                       attachments=[]))
         archive.store_article(article(images=[Image("https://www.cfsn.cn/upload/b.jpg", "新图", None)],
                                       attachments=[]))
-    assert rows(db, "select position, url, caption from images") == [(0, "https://www.cfsn.cn/upload/b.jpg", "新图")]
+    assert rows(db, "select position, url, caption from images") == [
+        (0, "https://www.cfsn.cn/upload/b.jpg", "新图")]
     assert rows(db, "select count(*) from attachments") == [(0,)]
     # Only images changed: not a new revision of the text.
     assert rows(db, "select count(*) from revisions") == [(1,)]
@@ -127,7 +130,8 @@ def test_reject_upsert(db: Path) -> None:
         archive.store_reject(reject, run)
         archive.store_reject(Reject(url=URL, reason="HTTP 404", source="cfsn", http_status=404), run)
         archive.store_reject(Reject(url=URL, reason="HTTP 404", source="other"))
-    assert rows(db, "select spider, url, reason, http_status, times, run_id from rejects order by spider") == [
+    sql = "select spider, url, reason, http_status, times, run_id from rejects order by spider"
+    assert rows(db, sql) == [
         ("cfsn", URL, "HTTP 404", 404, 2, run),
         ("other", URL, "HTTP 404", None, 1, None),
     ]
@@ -234,7 +238,8 @@ def _extract_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[
     entries = [e for e in EXPECTED if page_file(SITE_DIR, e["path"]).is_file()]
     files = [page_file(SITE_DIR, e["path"]) for e in entries]
     url_map = tmp_path / "urls.json"
-    url_map.write_text(json.dumps({f.name: "https://www.cfsn.cn" + e["path"] for f, e in zip(files, entries)}))
+    url_map.write_text(json.dumps({f.name: "https://www.cfsn.cn" + e["path"]
+                                   for f, e in zip(files, entries, strict=True)}))
     capsys.readouterr()
     assert main(["extract", "--urls", str(url_map), *map(str, files)]) == 0
     out = capsys.readouterr().out
@@ -275,7 +280,8 @@ def test_import_validates_items(tmp_path: Path) -> None:
     jsonl = tmp_path / "items.jsonl"
     good = article().to_dict()
     bad = article(url=URL + "-2", canonical_url="", body="短").to_dict()
-    jsonl.write_text(json.dumps(good, ensure_ascii=False) + "\n\n" + json.dumps(bad, ensure_ascii=False) + "\n")
+    lines = [json.dumps(good, ensure_ascii=False), "", json.dumps(bad, ensure_ascii=False)]
+    jsonl.write_text("\n".join(lines) + "\n")
     db = tmp_path / "a.db"
     assert main(["import", str(jsonl), "--db", str(db)]) == 0
     assert rows(db, "select url from articles") == [(URL,)]
@@ -296,7 +302,7 @@ def test_import_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "nope.jsonl" in _one_line_error(capsys)
 
 
-@pytest.mark.parametrize("bad_line", ["this is not json", "[1, 2, 3]", '{"url": "https://x.cn/a", "title": 5, "x'])
+@pytest.mark.parametrize("bad_line", ["this is not json", "[1, 2, 3]", '{"url": "https://x.cn/a", "x'])
 def test_import_bad_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], bad_line: str) -> None:
     jsonl = tmp_path / "items.jsonl"
     jsonl.write_text(json.dumps(article().to_dict(), ensure_ascii=False) + "\n" + bad_line + "\n")
@@ -309,3 +315,34 @@ def test_import_object_that_is_not_an_article(tmp_path: Path, capsys: pytest.Cap
     jsonl.write_text('{"title": "只有标题"}\n')
     assert main(["import", str(jsonl), "--db", str(tmp_path / "a.db")]) == 2
     assert ":1:" in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"title": 5},
+        {"url": 5},
+        {"published": 20210901},
+        {"images": ["https://www.cfsn.cn/upload/a1.jpg"]},
+    ],
+    ids=["title-int", "url-int", "published-int", "images-strings"],
+)
+def test_import_wrongly_typed_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     fields: dict[str, Any]) -> None:
+    jsonl = tmp_path / "items.jsonl"
+    jsonl.write_text(json.dumps({**article().to_dict(), **fields}, ensure_ascii=False) + "\n")
+    assert main(["import", str(jsonl), "--db", str(tmp_path / "a.db")]) == 2
+    assert ":1:" in _one_line_error(capsys)
+
+
+def test_import_file_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    jsonl = tmp_path / "items.jsonl"
+    jsonl.write_bytes(json.dumps(article().to_dict(), ensure_ascii=False).encode("gb18030") + b"\n")
+    assert main(["import", str(jsonl), "--db", str(tmp_path / "a.db")]) == 2
+    assert "items.jsonl" in _one_line_error(capsys)
+
+
+def test_article_dict_round_trip() -> None:
+    item = article()
+    assert Article.from_dict(item.to_dict()) == item
+    assert Article.from_dict({**item.to_dict(), "unknown": 1}) == item

@@ -233,7 +233,8 @@ def test_detect_language() -> None:
 @pytest.mark.parametrize(
     ("url", "canonical"),
     [
-        ("HTTP://WWW.CFSN.CN/news/detail/22/361026.html#top", "http://www.cfsn.cn/news/detail/22/361026.html"),
+        ("HTTP://WWW.CFSN.CN/news/detail/22/361026.html#top",
+         "http://www.cfsn.cn/news/detail/22/361026.html"),
         ("https://www.cfsn.cn/news/detail/22/361026.html?utm_source=wx&utm_medium=share",
          "https://www.cfsn.cn/news/detail/22/361026.html"),
         ("https://www.cfsn.cn/front/web/site.newshow?hyid=1&newsid=5101&view=pc",
@@ -247,6 +248,10 @@ def test_detect_language() -> None:
 def test_canonicalize_url(url: str, canonical: str) -> None:
     assert canonicalize_url(url) == canonical
     assert canonicalize_url(canonical) == canonical
+
+
+def test_canonicalize_url_keeps_valueless_parameters() -> None:
+    assert canonicalize_url("https://www.example.cn/show.asp?123") == "https://www.example.cn/show.asp?123"
 
 
 # --- whole pages -----------------------------------------------------------------------------------------

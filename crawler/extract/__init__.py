@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from crawler.extract.decode import decode_html
 from crawler.extract.html import Extracted, SiteRules, extract_html
@@ -23,10 +23,13 @@ _TRACKING = re.compile(r"^(?:utm_\w+|spm|from|view|share_token|timestamp|_)$", r
 
 
 def canonicalize_url(url: str) -> str:
-    """The URL without fragment and tracking or layout parameters (``?view=pc``), scheme and host lower-cased."""
+    """The URL without fragment and tracking or layout parameters (``?view=pc``), scheme and host lower-cased.
+
+    Kept query parts are left exactly as written (``?123`` stays ``?123``): servers match them literally.
+    """
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(query), ""))
+    kept = [p for p in parts.query.split("&") if p and not _TRACKING.match(p.split("=", 1)[0])]
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", "&".join(kept), ""))
 
 
 def looks_like_html(text: str) -> bool:

@@ -10,9 +10,9 @@ from functools import lru_cache
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 # 網(wǎng): a Han character followed by its pinyin in ASCII or full-width parentheses, as left by
-# "pinyin-annotated" mirror sites. Toned syllables are unambiguous; toneless ones are only taken out when
+# "pinyin-annotated" mirror sites (whose text also has "?" where a character was lost). Toned syllables are unambiguous; toneless ones are only taken out when
 # the text carries toned annotations too.
-_PINYIN_TONED = re.compile(rf"(?<=[{HAN}])[(（]([a-zü]*[{_TONED}][a-zü{_TONED}]*)[)）]")
+_PINYIN_TONED = re.compile(rf"(?<=[{HAN}?])[(（]([a-zü]*[{_TONED}][a-zü{_TONED}]*)[)）]")
 _PINYIN_BARE = re.compile(rf"(?<=[{HAN}])[(（]((?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?[aeiouü][a-zü]{{0,4}})[)）]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\ufeff]+")
 
