@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from crawler.extract import dates
-from crawler.extract.html import EDITOR_LINE, Extracted
+from crawler.extract.body import EDITOR_LINE
+from crawler.extract.html import Extracted
 from crawler.extract.text import clean_pinyin, looks_like_caption, normalize_space, split_caption, split_dateline
 
 

@@ -1,0 +1,275 @@
+"""Extraction benchmark: our engine beside trafilatura, GNE (and magic-html) on ../shared/corpus, one run.
+
+Prints, per corpus folder and system: per-field accuracy (../shared/tools/score.py's rules), body ROUGE-L F1
+(../shared/tools/bodyf1.py's metric) and docs/s of the extraction calls alone (in-process, after warm-up).
+Then feeds 10,000 generated inputs (hypothesis) to the engine and counts exceptions.
+
+The corpus is third-party data kept outside the project: without it this script says so and exits 0.
+Usage: python bench/bench_extract.py [--shared DIR] [--systems project,trafilatura,gne]
+       [--magic-html-python PY] [--fuzz N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _load_tool(shared: Path, name: str) -> Any:
+    """Import one of the shared scoring scripts as a module (they are measured with, never copied)."""
+    spec = importlib.util.spec_from_file_location(f"shared_{name}", shared / "tools" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- systems: each maps (html bytes, url) -> dict(title, authors, published, organization, body) ---------
+
+
+def run_project(data: bytes, url: str) -> dict[str, Any]:
+    from crawler.extract import extract
+    from crawler.parsers import route
+
+    parser = route(url)
+    item = parser(data, url) if parser else extract(data, url)
+    return item.to_dict() if hasattr(item, "to_dict") else {}
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def run_trafilatura(data: bytes, url: str) -> dict[str, Any]:
+    import trafilatura
+
+    d = trafilatura.bare_extraction(data, url=url or None, with_metadata=True)
+    if d is None:
+        return {}
+    d = d if isinstance(d, dict) else d.as_dict()
+    return {"title": d.get("title"), "authors": d.get("author"), "published": d.get("date"),
+            "organization": d.get("sitename"), "body": d.get("text")}
+
+
+def run_trafilatura_body(data: bytes, url: str) -> dict[str, Any]:
+    import trafilatura
+
+    return {"body": trafilatura.extract(_text(data), url=url) or ""}
+
+
+def run_gne(data: bytes, url: str) -> dict[str, Any]:
+    from gne import GeneralNewsExtractor
+
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        text = data.decode("utf-8", "replace")
+    d = GeneralNewsExtractor().extract(text)
+    return {"title": d.get("title"), "authors": d.get("author"), "published": d.get("publish_time"),
+            "body": d.get("content")}
+
+
+def run_gne_body(data: bytes, url: str) -> dict[str, Any]:
+    from gne import GeneralNewsExtractor
+
+    return {"body": GeneralNewsExtractor().extract(_text(data)).get("content") or ""}
+
+
+# Label sets use score.py's way of calling each peer; body sets use bodyf1.py's.
+SYSTEMS = {
+    "project": (run_project, run_project),
+    "trafilatura": (run_trafilatura, run_trafilatura_body),
+    "gne": (run_gne, run_gne_body),
+}
+
+MAGIC_WORKER = r"""
+import json, sys, time
+from magic_html import GeneralExtractor
+import lxml.html
+pages = json.load(sys.stdin)
+out, total = [], 0.0
+for path, url in pages:
+    html = open(path, encoding="utf-8", errors="replace").read()
+    t = time.perf_counter()
+    try:
+        r = GeneralExtractor().extract(html, base_url=url)
+        body = lxml.html.fromstring(r["html"]).text_content() if r.get("html") else ""
+    except Exception:
+        body = ""
+    total += time.perf_counter() - t
+    out.append(body)
+json.dump({"bodies": out, "seconds": total}, sys.stdout)
+"""
+
+
+def _pages_body_set(folder: Path) -> list[tuple[Path, str, str]]:
+    urls = json.loads((folder / "urls.json").read_text(encoding="utf-8"))
+    return [(folder / f"{k}.html", u, (folder / f"{k}.truth.txt").read_text(encoding="utf-8")) for k, u in
+            sorted(urls.items())]
+
+
+def _labels(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _time_calls(fn: Any, pages: list[tuple[bytes, str]]) -> tuple[list[dict[str, Any]], float, int]:
+    results, errors = [], 0
+    fn(*pages[0])  # warm-up: imports and caches are not what we measure
+    start = time.perf_counter()
+    for data, url in pages:
+        try:
+            results.append(fn(data, url) or {})
+        except Exception:  # a crash scores zero on that page, as in the shared tools
+            errors += 1
+            results.append({})
+    return results, time.perf_counter() - start, errors
+
+
+def bench_labels(score_mod: Any, labels_path: Path, folder: Path, systems: list[str]) -> None:
+    labels = [lab for lab in _labels(labels_path) if (folder / lab["file"]).exists()]
+    pages = [((folder / lab["file"]).read_bytes(), lab.get("url") or "") for lab in labels]
+    fields = ["title", "published", "author", "source", "body_start", "body_end", "body"]
+    print(f"\n## {folder.name}: {len(labels)} labelled pages ({labels_path.name})")
+    print("%-12s" % "system" + "".join("%11s" % f for f in fields) + "%10s" % "docs/s")
+    for name in systems:
+        results, seconds, errors = _time_calls(SYSTEMS[name][0], pages)
+        totals = {f: 0 for f in fields}
+        counted = {f: 0 for f in fields}
+        for lab, out in zip(labels, results, strict=True):
+            r = score_mod.score(lab, out)
+            for f in fields:
+                if f.startswith("body") and not lab.get("body_start"):
+                    continue
+                counted[f] += 1
+                totals[f] += bool(r[f])
+        row = "".join("%10.1f%%" % (100 * totals[f] / counted[f]) if counted[f] else "%11s" % "-" for f in fields)
+        print("%-12s" % name + row + "%10.1f" % (len(pages) / seconds) + (f"  ({errors} errors)" if errors else ""))
+
+
+def bench_bodies(f1_mod: Any, folder: Path, systems: list[str], magic_python: str | None) -> None:
+    pages = _pages_body_set(folder)
+    inputs = [(path.read_bytes(), url) for path, url, _ in pages]
+    print(f"\n## {folder.name}: {len(pages)} pages with full bodies (ROUGE-L F1 over jieba tokens)")
+    print("%-12s%8s%8s%8s%10s" % ("system", "F1", "P", "R", "docs/s"))
+
+    def report(name: str, bodies: list[str], seconds: float) -> None:
+        precision, recall = [], []
+        for (_, _, truth), body in zip(pages, bodies, strict=True):
+            p, r = f1_mod.rouge(truth, body or "")
+            precision.append(p)
+            recall.append(r)
+        pm, rm = sum(precision) / len(pages), sum(recall) / len(pages)
+        f1 = 2 * pm * rm / (pm + rm) if pm + rm else 0.0
+        print("%-12s%8.3f%8.3f%8.3f%10.1f" % (name, f1, pm, rm, len(pages) / seconds))
+
+    for name in systems:
+        results, seconds, _ = _time_calls(SYSTEMS[name][1], inputs)
+        report(name, [r.get("body") or "" for r in results], seconds)
+    if magic_python:
+        proc = subprocess.run([magic_python, "-c", MAGIC_WORKER], input=json.dumps([[str(p), u] for p, u, _ in pages]),
+                              capture_output=True, text=True, timeout=1800)
+        if proc.returncode == 0:
+            data = json.loads(proc.stdout)
+            report("magic-html", data["bodies"], data["seconds"])
+        else:
+            print("%-12s failed: %s" % ("magic-html", (proc.stderr.strip().splitlines() or ["?"])[-1]))
+    else:
+        print("%-12s n/a (needs Python >= 3.12: pass --magic-html-python)" % "magic-html")
+
+
+def fuzz(examples: int) -> None:
+    """Arbitrary bytes, truncated and mangled HTML into the engine: every exception is a bug."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from crawler.extract import extract
+
+    site = ROOT / "crawler" / "demo" / "site"
+    seeds = [p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file() and p.suffix not in (".jpg", ".xlsx")]
+    failures: list[str] = []
+    count = [0]
+
+    mangled = st.builds(
+        lambda page, cut, flips, junk: _mangle(page, cut, flips, junk),
+        st.sampled_from(seeds), st.floats(0, 1), st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)),
+                                                          max_size=20),
+        st.binary(max_size=64),
+    )
+    markup = st.lists(st.sampled_from(["<div>", "</div>", "<p>", "</p>", "<table><tr><td>", "<br>", "<img src=x>",
+                                       "<h1>", "</h1>", "来源：", "2021年9月1日", "（记者 张三）", "图片来源：", "<!--",
+                                       "<script>", "<meta charset=gbk>", "\x00", "&#0;", "<svg><a>", "中文", "text"]),
+                      max_size=200).map(lambda parts: "".join(parts).encode("utf-8"))
+    inputs = st.one_of(st.binary(max_size=4096), mangled, markup)
+
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(inputs, st.sampled_from(["https://www.cfsn.cn/news/detail/22/1.html", "http://example.gov.cn/art/2021/9/1/x.html",
+                                    "", "not a url"]))
+    def one(data: bytes, url: str) -> None:
+        count[0] += 1
+        try:
+            extract(data, url)
+        except Exception:
+            failures.append(traceback.format_exc(limit=3))
+
+    start = time.perf_counter()
+    one()
+    seconds = time.perf_counter() - start
+    print(f"\n## robustness: {count[0]} generated inputs, {len(failures)} exceptions, {seconds:.1f} s")
+    for failure in failures[:3]:
+        print(failure)
+
+
+def _mangle(page: bytes, cut: float, flips: list[tuple[float, int]], junk: bytes) -> bytes:
+    data = bytearray(page[: max(1, int(len(page) * cut))])
+    for where, value in flips:
+        if data:
+            data[int(where * (len(data) - 1))] = value
+    return bytes(data) + junk
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", default=os.environ.get("FOODNEWS_SHARED", str(ROOT.parent / "shared")))
+    ap.add_argument("--systems", default="project,trafilatura,gne")
+    ap.add_argument("--magic-html-python", default=os.environ.get("MAGIC_HTML_PYTHON"))
+    ap.add_argument("--fuzz", type=int, default=10_000, help="generated inputs for the robustness check (0: skip)")
+    args = ap.parse_args()
+    shared = Path(args.shared)
+    systems = [s for s in args.systems.split(",") if s]
+    unknown = set(systems) - set(SYSTEMS)
+    if unknown:
+        print(f"bench_extract: unknown system(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    if not (shared / "corpus").is_dir() or not (shared / "tools").is_dir():
+        print(f"bench_extract: {shared}/corpus is absent: no third-party corpus to measure on, skipping")
+    else:
+        score_mod = _load_tool(shared, "score")
+        f1_mod = _load_tool(shared, "bodyf1")
+        corpus = shared / "corpus"
+        bench_labels(score_mod, corpus / "zh-news" / "meta.jsonl", corpus / "zh-news", systems)
+        bench_labels(score_mod, corpus / "zh-gne" / "labels.jsonl", corpus / "zh-gne", systems)
+        bench_bodies(f1_mod, corpus / "zh-news", systems, args.magic_html_python)
+        bench_bodies(f1_mod, corpus / "en-news", systems, args.magic_html_python)
+    if args.fuzz:
+        fuzz(args.fuzz)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

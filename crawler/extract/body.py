@@ -1,0 +1,242 @@
+"""Finding the article body among a page's blocks.
+
+Each block is classed as good (sentence-like text, few links), bad (link lists, share bars, copyright
+lines) or neutral (short lines). The body container is the element whose good text most outweighs its bad
+text, so an article split over several sibling sections is kept whole, while navigation, related links and
+footers around it are left out. Inside the container, bad blocks go, and neutral lines before the first and
+after the last good block (bylines, dates, editor lines) are handed to the metadata step instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from crawler.extract.dom import Block, Page
+from crawler.extract.text import clean_pinyin, looks_like_caption, split_caption
+
+ATTACHMENT_EXT = re.compile(r"\.(?:docx?|xlsx?|et|wps|pdf|ofd|zip|rar|7z|csv|pptx?)(?:$|[?#])", re.I)
+# Containers of common Chinese CMS templates; used when they hold a real article.
+KNOWN_BODY = (
+    "#zoom", ".TRS_Editor", ".TRS_UEDITOR", "#UCAP-CONTENT", ".pages_content", "#ozoom", "#js_content",
+    ".rich_media_content", ".article-content", ".art_content", "#artibody", ".post_body", ".article_content",
+    ".articleContent", ".content_text", ".detail-content",
+)
+HAN = re.compile(r"[\u3400-\u9fff]")
+SENTENCE_PUNCT = re.compile(r"[，。！？；,.!?;：:、]")
+END_PUNCT = re.compile(r"[。！？!?.…”’」』）)\"]$")
+WORD = re.compile(r"[A-Za-z]+")
+STOPWORDS = frozenset(
+    "the a an and or of to in on for with at by from as is are was were be been it its this that these those he "
+    "she they we you i his her their our not but have has had will would can could said says".split()
+)
+BOILERPLATE = re.compile(
+    r"^(?:分享到|分享至|扫一扫|掃一掃|【?\s*打印|【?\s*关闭|相关新闻|相关阅读|相关文章|相關新聞|延伸阅读|推荐阅读|热门推荐"
+    r"|版权所有|版權所有|Copyright|©|上一篇|下一篇|返回顶部|返回首页|字号\s*[:：]|举报|收藏|点赞|评论\s*\d*$|登录|注册"
+    r"|声明[:：]|免责声明|本文系|特别声明|网站声明|扫码|长按|点击(?:关注|阅读|查看)|阅读原文|Share (?:this|on)|Follow us"
+    r"|Sign up|Subscribe|Advertisement|ADVERTISEMENT|Related:|Read more|Read More|Click here)",
+    re.I,
+)
+EDITOR_LINE = re.compile(
+    r"^[（(\[【]?\s*(?:责任编辑|責任編輯|编辑|編輯|网络编辑|責編|责编|审核|校对|监制|编审)\s*[:：]?\s*"
+    r"(?P<name>[^）)\]】]{0,30}?)\s*[）)\]】]?$"
+)
+INFO_LABEL = re.compile(r"(?:来源|來源|作者|记者|發布|发布|时间|時間|日期|编辑|编者|浏览|阅读|点击|字号|稿源)\s*[:：]")
+ATTACHMENT_LINE = re.compile(r"^\s*(?:附件|附表|Attachment)\s*\d*\s*[:：]", re.I)
+DATE_ONLY = re.compile(r"^[\s\d年月日时分:：/\-.]+$")
+
+
+@dataclass
+class Body:
+    """The article body: its container, paragraphs, images (with captions) and attachments."""
+
+    container: Any
+    paragraphs: list[str] = field(default_factory=list)
+    images: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    head: list[str] = field(default_factory=list)
+    tail: list[str] = field(default_factory=list)
+    how: str = ""
+
+
+def _is_english(text: str) -> bool:
+    return not HAN.search(text[:200])
+
+
+def classify(block: Block) -> str:
+    """'good', 'bad' or 'neutral' for one text block."""
+    if block.image:
+        return "neutral"
+    text = block.text
+    chars = block.chars
+    if not chars:
+        return "neutral"
+    if ATTACHMENT_LINE.match(text):
+        return "neutral"  # 附件：<a>file</a> is all link, and part of the article
+    density = block.link_chars / chars
+    if density > 0.5 or BOILERPLATE.match(text):
+        return "bad"
+    if density > 0.3:
+        return "neutral"
+    if _is_english(text):
+        words = WORD.findall(text)
+        if len(words) >= 12:
+            stops = sum(1 for w in words if w.lower() in STOPWORDS)
+            if stops / len(words) >= 0.15:
+                return "good"
+        return "neutral"
+    if len(text) < 120 and (INFO_LABEL.search(text[:40]) or EDITOR_LINE.match(text)):
+        return "neutral"  # a byline or info line, even if it has punctuation
+    han = len(HAN.findall(text))
+    punct = len(SENTENCE_PUNCT.findall(text))
+    if (han >= 15 and punct >= 1) or han >= 50:
+        return "good"
+    return "neutral"
+
+
+def _element_text_chars(blocks: list[Block]) -> dict[Any, int]:
+    totals: dict[Any, int] = {}
+    for block in blocks:
+        for el in _ancestry(block.element):
+            totals[el] = totals.get(el, 0) + block.chars
+    return totals
+
+
+def _ancestry(el: Any) -> list[Any]:
+    chain = [el]
+    parent = el.getparent()
+    while parent is not None:
+        chain.append(parent)
+        parent = parent.getparent()
+    return chain
+
+
+def choose_container(page: Page, classes: list[str]) -> Any:
+    """The element where good text most outweighs bad text; on a tie, the tighter one."""
+    score: dict[Any, float] = {}
+    for block, kind in zip(page.blocks, classes, strict=True):
+        if kind == "neutral":
+            continue
+        value = block.chars if kind == "good" else -block.chars
+        for el in _ancestry(block.element):
+            score[el] = score.get(el, 0.0) + value
+    if not score:
+        return None
+    best = max(score.values())
+    if best <= 0:
+        return None
+    sizes = _element_text_chars(page.blocks)
+    candidates = [el for el, s in score.items() if s >= best * 0.97]
+    return min(candidates, key=lambda el: sizes.get(el, 0))
+
+
+def _known_container(page: Page) -> tuple[Any, str] | None:
+    from parsel import Selector
+
+    sel = Selector(root=page.root, type="html")
+    for query in KNOWN_BODY:
+        for item in sel.css(query):
+            return item.root, "template " + query
+    return None
+
+
+def _inside(el: Any, container: Any) -> bool:
+    while el is not None:
+        if el is container:
+            return True
+        el = el.getparent()
+    return False
+
+
+def _is_centered(el: Any) -> bool:
+    style = (el.get("style") or "").replace(" ", "").lower()
+    cls = (el.get("class") or "").lower()
+    return (
+        "text-align:center" in style
+        or (el.get("align") or "").lower() == "center"
+        or el.tag == "center"
+        or any(k in cls for k in ("caption", "pic", "img", "tuzhu", "photo", "desc"))
+    )
+
+
+def find_body(page: Page, rule_container: Any = None, title_text: str | None = None) -> Body | None:
+    """The article body of a page; ``rule_container`` is an element a source's rules picked."""
+    classes = [classify(b) for b in page.blocks]
+    how = "site rule"
+    container = rule_container
+    if container is None:
+        known = _known_container(page)
+        if known is not None:
+            el, how = known
+            chars = sum(b.chars for b, k in zip(page.blocks, classes, strict=True)
+                        if k == "good" and _inside(b.element, el))
+            container = el if chars >= 30 else None
+    if container is None:
+        container, how = choose_container(page, classes), "density"
+    if container is None:
+        return None
+    members = [(b, k) for b, k in zip(page.blocks, classes, strict=True) if _inside(b.element, container)]
+    goods = [i for i, (_, k) in enumerate(members) if k == "good"]
+    body = Body(container=container, how=how)
+    if not goods:
+        if how != "site rule":
+            return None
+        first, last = 0, len(members) - 1
+    else:
+        first, last = goods[0], goods[-1]
+    # Sentence-like lines just before the first good block still belong to the article.
+    while first > 0:
+        block, kind = members[first - 1]
+        if kind == "bad" or block.image or block.heading or not _sentence_like(block.text, title_text):
+            break
+        first -= 1
+    while last < len(members) - 1:
+        block, kind = members[last + 1]
+        if kind == "bad" or block.image or not (_sentence_like(block.text, title_text) or ATTACHMENT_LINE.match(block.text)):
+            break
+        last += 1
+    body.head = [b.text for b, _ in members[:first] if b.text]
+    body.tail = [b.text for b, _ in members[last + 1:] if b.text]
+    pending: dict[str, Any] | None = None
+    for block, kind in members[first: last + 1]:
+        if block.image:
+            if not (kind == "bad"):
+                pending = {"url": block.image, "caption": None, "credit": None}
+                body.images.append(pending)
+            continue
+        text = clean_pinyin(block.text)
+        if kind == "bad" or EDITOR_LINE.match(text):
+            if EDITOR_LINE.match(text):
+                body.tail.append(text)
+            pending = None
+            continue
+        if pending is not None and pending["caption"] is None and len(text) <= 100 and (
+            looks_like_caption(text) or block.figcaption or (_is_centered(block.element) and len(text) <= 60)
+        ):
+            pending["caption"], pending["credit"] = split_caption(text)
+            pending = None
+            continue
+        pending = None
+        if looks_like_caption(text) and len(text) <= 60:
+            caption, credit = split_caption(text)
+            body.images.append({"url": None, "caption": caption, "credit": credit})
+            continue
+        if block.figcaption:
+            continue
+        body.paragraphs.append(text)
+    for a in container.iter("a"):
+        href = (a.get("href") or "").strip()
+        if href and ATTACHMENT_EXT.search(urlsplit(href).path):
+            body.attachments.append({"url": urljoin(page.url, href), "title": " ".join(a.text_content().split()) or None})
+    return body
+
+
+def _sentence_like(text: str, title: str | None) -> bool:
+    """A line that reads as article text, not as a byline, date, label or the headline again."""
+    if not text or (title and text.strip() == title.strip()):
+        return False
+    if INFO_LABEL.search(text[:30]) or DATE_ONLY.match(text) or EDITOR_LINE.match(text):
+        return False
+    return bool(END_PUNCT.search(text.strip())) and len(text) >= 8

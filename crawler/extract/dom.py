@@ -1,0 +1,214 @@
+"""Parsing a page once, cleaning what a reader never sees, and flattening it into text blocks.
+
+Everything else in the engine works on the `Page` this module builds: one lxml parse, one cleaning pass,
+one walk that turns the document into `Block`s (paragraphs, headings, table rows, images) in reading order,
+each knowing its element and how much of its text is link text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.etree
+import lxml.html
+
+from crawler.extract.text import normalize_space
+
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote dd details div dl dt fieldset figcaption figure footer form h1 h2 h3 h4 "
+    "h5 h6 header hr li main nav ol p pre section table tbody thead tfoot tr td th ul center caption".split()
+)
+HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+# Elements whose content is never article text.
+DROP_TAGS = frozenset(
+    "script style noscript template iframe object embed select button textarea input svg canvas video audio "
+    "map area head title link meta base form label option datalist".split()
+)
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.I)
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass
+class Block:
+    """A run of text as a reader sees it (a paragraph, heading, list item, table row) or an image."""
+
+    text: str
+    element: Any
+    link_chars: int = 0
+    image: str | None = None
+    heading: bool = False
+    figcaption: bool = False
+
+    @property
+    def chars(self) -> int:
+        """Length of the text without white space."""
+        return len(_SPACE.sub("", self.text))
+
+
+@dataclass
+class Page:
+    """A parsed page: the cleaned tree, its meta tags and JSON-LD, and its text blocks."""
+
+    url: str
+    root: Any
+    meta: dict[str, str] = field(default_factory=dict)
+    ld: dict[str, Any] = field(default_factory=dict)
+    page_title: str = ""
+    canonical_url: str | None = None
+    blocks: list[Block] = field(default_factory=list)
+    scripts: str = ""
+
+
+def _meta(root: Any) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for m in root.iter("meta"):
+        key = (m.get("name") or m.get("property") or m.get("itemprop") or "").strip().lower()
+        value = normalize_space(m.get("content") or "")
+        if key and value and key not in found:
+            found[key] = value
+    return found
+
+
+def _json_ld(scripts: list[str]) -> dict[str, Any]:
+    for source in scripts:
+        try:
+            data = json.loads(source)
+        except ValueError:
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            obj = stack.pop(0)
+            if not isinstance(obj, dict):
+                continue
+            graph = obj.get("@graph")
+            if isinstance(graph, list):
+                stack.extend(graph)
+            kind = obj.get("@type")
+            kinds = kind if isinstance(kind, list) else [kind]
+            if any(str(k).endswith("Article") for k in kinds) or "headline" in obj:
+                return obj
+    return {}
+
+
+def parse_page(text: str, url: str) -> Page | str:
+    """Parse decoded HTML into a `Page`, or return why it cannot be parsed."""
+    try:
+        root = lxml.html.document_fromstring(text or "<html></html>")
+    except (lxml.etree.ParserError, ValueError) as exc:
+        return f"unparseable HTML: {exc}"
+    page = Page(url=url, root=root, meta=_meta(root))
+    title = root.find(".//title")
+    page.page_title = normalize_space(title.text_content()) if title is not None else ""
+    canonical = root.find(".//link[@rel='canonical']")
+    if canonical is not None and (canonical.get("href") or "").strip():
+        page.canonical_url = urljoin(url, canonical.get("href").strip())
+    ld_sources, inline = [], []
+    for script in root.iter("script"):
+        if not script.text:
+            continue
+        if (script.get("type") or "").lower() == "application/ld+json":
+            ld_sources.append(script.text)
+        elif len(inline) < 50:
+            inline.append(script.text[:20000])
+    page.ld = _json_ld(ld_sources)
+    page.scripts = "\n".join(inline)
+    _clean(root)
+    page.blocks = flatten(root.find("body") if root.find("body") is not None else root, url)
+    return page
+
+
+def _clean(root: Any) -> None:
+    """Drop scripts, styles, forms, comments and hidden elements, keeping the tails of what is dropped."""
+    doomed = []
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            doomed.append(el)  # comments, processing instructions
+        elif tag in DROP_TAGS or el.get("hidden") is not None or (
+            "style" in el.attrib and HIDDEN_STYLE.search(el.get("style") or "")
+        ) or (el.get("aria-hidden") == "true" and tag not in ("i", "span")):
+            doomed.append(el)
+    for el in doomed:
+        parent = el.getparent()
+        if parent is None:
+            continue
+        if el.tail:
+            previous = el.getprevious()
+            if previous is not None:
+                previous.tail = (previous.tail or "") + el.tail
+            else:
+                parent.text = (parent.text or "") + el.tail
+        parent.remove(el)
+
+
+def flatten(container: Any, base_url: str) -> list[Block]:
+    """The container's text as blocks in reading order: block elements and <br> end a block."""
+    blocks: list[Block] = []
+    buf: list[str] = []
+    link = [0]
+    owners: list[Any] = [container]
+
+    def flush() -> None:
+        if not buf:
+            return
+        text = normalize_space("".join(buf))
+        buf.clear()
+        if text:
+            owner = owners[-1]
+            tag = owner.tag if isinstance(owner.tag, str) else ""
+            blocks.append(Block(text=text, element=owner, link_chars=link[0], heading=tag in HEADINGS,
+                                figcaption=tag == "figcaption"))
+        link[0] = 0
+
+    def add(text: str | None, in_link: bool) -> None:
+        if text:
+            buf.append(text)
+            if in_link:
+                link[0] += len(_SPACE.sub("", text))
+
+    def walk(el: Any, in_link: bool) -> None:
+        for child in el:
+            tag = child.tag
+            if not isinstance(tag, str):
+                add(child.tail, in_link)
+                continue
+            if tag == "br":
+                flush()
+            elif tag == "img":
+                src = (child.get("data-src") or child.get("data-original") or child.get("src") or "").strip()
+                if src and not src.startswith("data:"):
+                    flush()
+                    blocks.append(Block(text="", element=child, image=urljoin(base_url, src)))
+            elif tag == "tr" and not any(isinstance(c.tag, str) and c.tag in BLOCK_TAGS and c.tag not in ("td", "th")
+                                         for cell in child for c in cell.iter()):
+                flush()
+                cells = [normalize_space(c.text_content()) for c in child if c.tag in ("td", "th")]
+                row = " | ".join(c for c in cells if c)
+                links = sum(len(_SPACE.sub("", a.text_content())) for a in child.iter("a"))
+                if row:
+                    blocks.append(Block(text=row, element=child, link_chars=links))
+                for img in child.iter("img"):
+                    src = (img.get("src") or "").strip()
+                    if src and not src.startswith("data:"):
+                        blocks.append(Block(text="", element=img, image=urljoin(base_url, src)))
+            elif tag in BLOCK_TAGS:
+                flush()
+                owners.append(child)
+                add(child.text, in_link)
+                walk(child, in_link)
+                flush()
+                owners.pop()
+            else:
+                child_in_link = in_link or tag == "a"
+                add(child.text, child_in_link)
+                walk(child, child_in_link)
+            add(child.tail, in_link)
+
+    add(container.text, False)
+    walk(container, False)
+    flush()
+    return blocks
