@@ -43,8 +43,12 @@ def render() -> str:
             text = str(meta.get("columns", {}).get(column.name, "")).replace("|", "\\|")
             out.append(f"| `{column.name}` | {column.type} | {text} |")
     out.append(
-        "\n## Full-text search\n\n`articles_fts` (FTS5, kept in step by triggers) indexes `articles.title` and "
-        "`articles.body`; Datasette's search box and `?_search=` use it.\n"
+        "\n## Full-text search\n\n`articles_search` (FTS5, contentless, rowid = `articles.rowid`) indexes "
+        "`articles.title` and `articles.body` as normalised text (NFKC, traditional to simplified) with every "
+        "run of Chinese characters written as overlapping bigrams; `archive/store.py` keeps it in step on "
+        "every write, and `_search_index` records the normaliser that built it. Datasette's search box and "
+        "`?_search=` use it through the foodnews search plugin; [search.md](search.md) explains the design "
+        "and how to search it from a stock `sqlite3`.\n"
     )
     return "\n".join(out)
 

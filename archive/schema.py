@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database, Migrations
 
+from archive import search
+
 migrations = Migrations("foodnews")
 
 
@@ -110,6 +112,31 @@ def m001_initial(db: Database) -> None:
     db["articles"].enable_fts(["title", "body"], create_triggers=True)
 
 
+@migrations()
+def m002_cjk_search(db: Database) -> None:
+    """Search that finds Chinese words: a bigram index of normalised text replaces m001's ``articles_fts``.
+
+    m001's unicode61 index treats a run of Han characters as one token, so it finds no word inside running
+    Chinese text. The new ``articles_search`` (see ``archive/search.py`` and ``docs/search.md``) is
+    contentless and written from Python; this migration fills it from the articles already stored.
+    """
+    db["articles"].disable_fts()
+    for sql in search.create_index_sql():
+        db.execute(sql)
+    db["_search_index"].create({"name": str, "fingerprint": str, "built_at": str}, pk="name")
+    search.rebuild(db.conn)
+    # The language facet runs on every articles page: without an index it reads the whole table.
+    db["articles"].create_index(["language"])
+
+
 def migrate(db: Database) -> None:
-    """Bring a database (new or old) up to the current schema."""
+    """Bring a database (new or old) up to the current schema, and its search index up to date.
+
+    The search index is rebuilt when it was written by another normaliser (another OpenCC table or index
+    format, see ``search.normaliser_fingerprint``): a contentless index can only be kept in step by code
+    that produces the same tokens.
+    """
     migrations.apply(db)
+    if not search.is_current(db.conn):
+        with db.conn:
+            search.rebuild(db.conn)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from archive import search
 from archive.schema import migrate
 from crawler.items import Article, Reject
 
@@ -121,6 +122,7 @@ class Archive:
             if old is None:
                 outcome, revision, changed = "new", 1, ["title", "body"]
                 self.db["articles"].insert({**row, "first_seen": now, "revision": revision})
+                search.index_row(self.db.conn, self._rowid(aid), item.title, item.body)
             else:
                 old_title, old_body, old_digest, revision = old
                 if old_digest == digest:
@@ -130,6 +132,11 @@ class Archive:
                     changed = [f for f, a, b in (("title", old_title, item.title), ("body", old_body, item.body))
                                if a != b]
                 self.db["articles"].update(aid, {**row, "revision": revision})
+                if changed:
+                    # The index is contentless: it forgets the old text only when given it back.
+                    rowid = self._rowid(aid)
+                    search.unindex_row(self.db.conn, rowid, old_title, old_body)
+                    search.index_row(self.db.conn, rowid, item.title, item.body)
             if changed:
                 self.db["revisions"].insert({
                     "article_id": aid,
@@ -149,6 +156,9 @@ class Archive:
             # The page parses now: it is no longer a problem to report.
             self.db.execute("delete from rejects where spider = ? and url = ?", [item.source, item.url])
         return outcome
+
+    def _rowid(self, aid: str) -> int:
+        return int(self.db.execute("select rowid from articles where id = ?", [aid]).fetchone()[0])
 
     def _replace_children(self, table: str, aid: str, rows: list[dict[str, Any]]) -> None:
         current = [

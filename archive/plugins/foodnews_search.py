@@ -1,0 +1,95 @@
+"""Datasette plugin of the foodnews archive: Chinese search from the ordinary search box, highlighted.
+
+- ``escape_fts()``, the SQL function Datasette wraps every ``?_search=`` in, is replaced for databases
+  that have the bigram index by :func:`archive.search.match_expression` (``trylast``: Datasette's built-in
+  registration runs first and ours replaces it).
+- ``foodnews_snippet(text, query)`` and ``foodnews_highlight(text, query)`` SQL functions mark matches
+  with \\x02 … \\x03 (plain text, safe in JSON and CSV); such cells are shown as escaped HTML with ``<mark>``.
+- On a table page with ``?_search=``, the articles' titles and bodies are shown highlighted, the body
+  as a snippet around its first match.
+- Every response carries a few security headers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextvars import ContextVar
+from typing import Any
+from urllib.parse import parse_qs
+
+from datasette import hookimpl
+from markupsafe import Markup
+
+from archive import search
+
+# The ?_search= of the request being rendered: render_cell (Datasette 0.65) is not given the request.
+_SEARCH: ContextVar[str | None] = ContextVar("foodnews_search", default=None)
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"content-security-policy", b"object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'"),
+]
+
+
+def _has_index(conn: sqlite3.Connection) -> bool:
+    try:
+        return bool(conn.execute("select 1 from sqlite_master where name = ?", [search.TABLE]).fetchone())
+    except sqlite3.DatabaseError:
+        return False
+
+
+@hookimpl(trylast=True)
+def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) -> None:
+    """Replace escape_fts with the bigram rewrite on archives; add the snippet functions everywhere."""
+    conn.create_function("foodnews_snippet", 2, search.snippet, deterministic=True)
+    conn.create_function("foodnews_highlight", 2, search.highlight, deterministic=True)
+    conn.create_function("foodnews_match", 1, search.match_expression, deterministic=True)
+    if _has_index(conn):
+        conn.create_function("escape_fts", 1, search.match_expression, deterministic=True)
+
+
+@hookimpl
+def render_cell(value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
+    """Matches as <mark> in snippets, and in article titles and bodies on a searched table page."""
+    if not isinstance(value, str):
+        return None
+    if search.MARK_START in value:
+        return Markup(search.marked_to_html(value))  # noqa: S704 (escaped, then the marks)
+    query = _SEARCH.get()
+    if table == "articles" and query:
+        if column == "title":
+            return Markup(search.marked_to_html(search.highlight(value, query)))  # noqa: S704
+        if column == "body":
+            return Markup(search.marked_to_html(search.snippet(value, query, width=200)))  # noqa: S704
+    return None
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    """Remember the request's ?_search= for render_cell, and add security headers to every response."""
+
+    def wrap(app: Any) -> Any:
+        async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope.get("type") != "http":
+                await app(scope, receive, send)
+                return
+            args = parse_qs(scope.get("query_string", b"").decode("utf-8", "replace"))
+            token = _SEARCH.set((args.get("_search") or [None])[0])
+
+            async def send_with_headers(message: dict[str, Any]) -> None:
+                if message.get("type") == "http.response.start":
+                    present = {name.lower() for name, _ in message.get("headers", [])}
+                    extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                    message = {**message, "headers": [*message.get("headers", []), *extra]}
+                await send(message)
+
+            try:
+                await app(scope, receive, send_with_headers)
+            finally:
+                _SEARCH.reset(token)
+
+        return wrapped
+
+    return wrap
