@@ -180,7 +180,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if not Path(args.db).is_file():
         raise UserError(f"no archive at {args.db}: crawl first (foodnews crawl cfsn --db {args.db}) or run the demo")
-    serve(args.db, host=args.host, port=args.port)
+    serve(args.db, host=args.host, port=args.port, live=args.live)
     return 0
 
 
@@ -252,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--db", default=default_db, help="archive file (its name is the database's name in URLs)")
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8001)
+        if name == "serve":
+            p.add_argument("--live", action="store_true",
+                           help="serve an archive that a crawl is writing to (read-only, but not immutable)")
         if name == "demo":
             p.add_argument("--no-serve", action="store_true", help="crawl and write the archive, do not serve")
             p.add_argument("--replay-port", type=int, default=8780, help="port of the local replay site")

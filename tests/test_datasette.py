@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
+import re
 import socket
 import sqlite3
 import subprocess
@@ -10,13 +13,14 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import yaml
 
 from archive.serve import CONFIG_DIR, make_datasette
 from archive.store import Archive
-from crawler.items import Article, Image, Reject
+from crawler.items import Article, Attachment, Image, Reject
 from crawler.parsers.cfsn import parse_article
 
 SITE = Path(__file__).resolve().parents[1] / "crawler" / "demo" / "site"
@@ -136,7 +140,9 @@ def _free_port() -> int:
 
 
 def test_foodnews_serve_over_http(archive_db) -> None:  # type: ignore[no-untyped-def]
+    """``foodnews serve`` serves the file immutable: never written, downloadable, SQL time-limited."""
     path, articles = archive_db
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "crawler.cli", "serve", "--db", str(path), "--port", str(port)],
@@ -158,11 +164,104 @@ def test_foodnews_serve_over_http(archive_db) -> None:  # type: ignore[no-untype
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/foodnews/rejects.json?_shape=objects") as response:
             rejects = json.load(response)["rows"]
         assert len(rejects) == sum(1 for e in EXPECTED if not e["valid"])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/databases.json") as response:
+            (database,) = json.load(response)
+        assert database["is_mutable"] is False
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/settings.json") as response:
+            assert json.load(response)["sql_time_limit_ms"] == 2000
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/foodnews.db") as response:
+            assert hashlib.sha256(response.read()).hexdigest() == before
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    # Served read-write, the file is still a valid database afterwards.
-    assert sqlite3.connect(path).execute("pragma integrity_check").fetchone()[0] == "ok"
+    # Served immutable, the file is byte for byte what it was.
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+async def test_article_view_sanitises_body_html_and_diffs_revisions(tmp_path: Path) -> None:
+    """Body HTML goes through nh3 at render time; links are http(s) only; revisions show what changed."""
+    path = tmp_path / "foodnews.db"
+    body_html = (
+        '<p>第一段<a href="javascript:alert(1)">js</a><a href="detail/2.html">相对链接</a></p>'
+        '<p><img src="pic.jpg" onerror="alert(2)"><svg onload="alert(3)"><circle/></svg></p>'
+        '<iframe src="https://evil.example/"></iframe><script>alert(4)</script><p style="color:red">第二段</p>'
+    )
+    first = Article(
+        url="https://www.cfsn.cn/news/1.html", source="demo", title="抽检结果公告", body="第一段\n\n第二段",
+        body_html=body_html, organization="市场监管局", authors=["张三", "李四"],
+        published="2025-03-01T10:00:00+08:00", published_precision="minute",
+        images=[Image(url="https://www.cfsn.cn/a.jpg", caption="现场图片", credit="市场监管局"),
+                Image(url="javascript:alert(5)", caption="坏链接")],
+        attachments=[Attachment(url="https://www.cfsn.cn/results.xlsx", title="抽检结果.xlsx"),
+                     Attachment(url="javascript:alert(6)", title="坏附件")],
+    )
+    second = dataclasses.replace(first, title="抽检结果公告（更新）", body="第一段\n\n第二段，新增一句。")
+    with Archive(path) as archive:
+        archive.store(first)
+        archive.store(second)
+    ds = make_datasette(path)
+    row = (await ds.client.get("/foodnews/articles.json?_shape=objects")).json()["rows"][0]
+    html = (await ds.client.get(f"/foodnews/articles/{row['id']}")).text
+    article = html.split('<article class="article"', 1)[1].split("</article>", 1)[0]
+    for bad in ('href="javascript:', 'src="javascript:', "<svg", "<iframe", "<script", "style="):
+        assert bad not in article, bad
+    assert not re.search(r"<[^>]*\son\w+=", article), "an event handler attribute survived"
+    assert "<span class=\"url\">javascript:alert(5)</span>" in article  # shown as text, not as a link
+    assert '<a href="https://www.cfsn.cn/news/detail/2.html" rel="noopener noreferrer nofollow">相对链接</a>' in article
+    assert 'src="https://www.cfsn.cn/news/pic.jpg"' in article
+    assert "<h1>抽检结果公告（更新）</h1>" in article
+    assert "市场监管局" in article and "张三、李四" in article and "2025-03-01 10:00:00+08:00" in article
+    assert '<a href="https://www.cfsn.cn/news/1.html" rel="noopener noreferrer nofollow">' in article
+    assert "<figcaption>现场图片 — 市场监管局</figcaption>" in article and "坏链接" in article
+    assert '<a href="https://www.cfsn.cn/results.xlsx" rel="noopener noreferrer nofollow">抽检结果.xlsx</a>' in article
+    assert "坏附件" in article
+    # Revision 2 says what changed, as a diff of the old and new text.
+    assert "changed title, body" in article
+    assert "<ins>（更新）</ins>" in article
+    assert "第二段<ins>，新增一句。</ins>" in article
+
+
+async def test_atom_feed_of_a_search_and_of_any_table(ds, archive_db) -> None:  # type: ignore[no-untyped-def]
+    _, articles = archive_db
+    page = await ds.client.get("/foodnews/articles", params={"_search": "食品"})
+    assert 'href="/foodnews/articles.atom?_search=' in page.text
+    response = await ds.client.get("/foodnews/articles.atom", params={"_search": "食品", "_size": "max"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/atom+xml; charset=utf-8"
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    feed = ElementTree.fromstring(response.content)
+    entries = feed.findall("a:entry", ns)
+    expected = [a for a in articles if "食品" in a.title or "食品" in a.body]
+    assert len(entries) == len(expected) > 0
+    assert {e.findtext("a:title", namespaces=ns) for e in entries} == {a.title for a in expected}
+    links = {e.find("a:link[@rel='alternate']", ns).get("href") for e in entries}
+    assert links == {a.url for a in expected}
+    assert "食品" in (feed.findtext("a:title", namespaces=ns) or "")
+    # Any other table too, and a canned query.
+    for url in ("/foodnews/rejects.atom", "/foodnews/crawl_runs.atom", "/foodnews/search.atom?q=食品"):
+        response = await ds.client.get(url)
+        assert response.status_code == 200, url
+        ElementTree.fromstring(response.content)
+
+
+async def test_journalist_tools_are_configured(ds) -> None:  # type: ignore[no-untyped-def]
+    data = (await ds.client.get("/foodnews/articles.json?_search=食品")).json()
+    assert set(data["facet_results"]) == {"source", "organization", "published_month", "language"}
+    database = (await ds.client.get("/foodnews.json")).json()
+    assert {q["name"] for q in database["queries"]} >= {"search", "latest_per_source", "sampling_failures"}
+    csv = await ds.client.get("/foodnews/articles.csv?_search=食品")
+    assert csv.status_code == 200 and csv.text.startswith("id,canonical_url")
+    latest = (await ds.client.get("/foodnews/latest_per_source.json?_shape=objects")).json()["rows"]
+    assert latest and all(r["source"] == "cfsn" for r in latest) and len(latest) <= 10
+    search_page = (await ds.client.get("/foodnews/search", params={"q": "食品"})).text
+    first = latest[0]["article"]
+    assert f'<a href="/foodnews/articles/{first}">{first}</a>' in (
+        await ds.client.get("/foodnews/latest_per_source")).text
+    assert "<mark>食品</mark>" in search_page
+    failures = (await ds.client.get("/foodnews/sampling_failures.json?_shape=objects")).json()["rows"]
+    assert len(failures) == sum(1 for e in EXPECTED if not e["valid"])
+    index = (await ds.client.get("/")).text
+    assert "Texts and images © their publishers" in index
 
 
 def test_data_dictionary_is_up_to_date() -> None:
@@ -170,3 +269,21 @@ def test_data_dictionary_is_up_to_date() -> None:
 
     doc = Path(__file__).resolve().parents[1] / "docs" / "schema.md"
     assert doc.read_text(encoding="utf-8") == render(), "run: python -m archive.datadict > docs/schema.md"
+
+
+@pytest.mark.parametrize(("url", "safe"), [
+    ("https://www.cfsn.cn/a.html", True),
+    ("http://127.0.0.1:8780/x", True),
+    ("javascript:alert(1)", False),
+    (" JavaScript:alert(1)", False),
+    ("java\nscript:alert(1)", False),
+    ("data:text/html,<script>alert(1)</script>", False),
+    ("//evil.example/x", False),
+    ("/relative/path", False),
+    ("vbscript:msgbox(1)", False),
+    (None, False),
+])
+def test_only_http_urls_become_links(url: str | None, safe: bool) -> None:
+    from archive.article import safe_url
+
+    assert (safe_url(url) is not None) is safe
