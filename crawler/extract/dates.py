@@ -138,3 +138,70 @@ def date_from_url(url: str, tz: timezone = SHANGHAI) -> ParsedDate | None:
             if found:
                 return found
     return None
+
+
+_SHORT_YEAR = re.compile(r"(?<![\d-])(\d{2})-(\d{1,2})-(\d{1,2})\s*(\d{1,2}):(\d{2})(?!\d)")
+_YEARLESS_TIME = re.compile(r"(?<![\d-])(\d{1,2})-(\d{1,2})\s*(\d{1,2}):(\d{2})(?![\d:])")
+_SPLIT_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s+(\d{1,2})\s*[/-]\s*(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?(?!\d)")
+_EPOCH_VAR = re.compile(r"""\b(?:ct|create_time|publish_time|pubtime|pub_time)\s*[=:]\s*["']?(1\d{9})["']?""")
+_DATE_VAR = re.compile(
+    r"""["']?\b(?:pubtime|pubTime|publish_time|publishTime|pubDate|datePublished|publishDate)["']?\s*[=:]\s*"""
+    r"""["']((?:19|20)\d{2}[^"']{4,24})["']"""
+)
+
+
+def parse_short(text: str | None, year: int | None = None, tz: timezone = SHANGHAI) -> ParsedDate | None:
+    """Compact info-line forms: ``18-03-08 23:16`` (two-digit year), ``2019 09/07 19:02`` (year apart) and,
+    when the page gives a reference ``year``, the yearless ``10-08 12:00``."""
+    if not text:
+        return None
+    m = _SHORT_YEAR.search(text)
+    if m:
+        y = 2000 + int(m[1])
+        if year is None or abs(y - year) <= 1:
+            return _build(y, int(m[2]), int(m[3]), int(m[4]), int(m[5]), None, tz, m.group(0))
+    m = _SPLIT_YEAR.search(text)
+    if m:
+        return _build(int(m[1]), int(m[2]), int(m[3]), int(m[4]) if m[4] else None,
+                      int(m[5]) if m[5] else None, None, tz, m.group(0))
+    if year is not None:
+        m = _YEARLESS_TIME.search(text)
+        if m:
+            return _build(year, int(m[1]), int(m[2]), int(m[3]), int(m[4]), None, tz, m.group(0))
+    return None
+
+
+def from_epoch(seconds: int, tz: timezone = SHANGHAI, raw: str = "") -> ParsedDate | None:
+    """A Unix time stamp as a date in ``tz``."""
+    try:
+        moment = datetime.fromtimestamp(seconds, tz)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return ParsedDate(moment.isoformat(), "second", raw or str(seconds))
+
+
+def date_from_script(script: str | None, tz: timezone = SHANGHAI) -> ParsedDate | None:
+    """A publication time set by the page's own inline JavaScript: WeChat's ``var ct = "1659274471"``
+    (epoch seconds) or ``pubtime: "2024-05-13 06:16:25"``-style variables."""
+    if not script:
+        return None
+    m = _DATE_VAR.search(script)
+    if m:
+        found = parse_date(m[1], tz)
+        if found:
+            return found
+    m = _EPOCH_VAR.search(script)
+    if m:
+        return from_epoch(int(m[1]), tz, m.group(0))
+    return None
+
+
+DATE_ONLY = re.compile(r"^[\s\d年月日时分秒:：/\-.]+$")
+
+
+def find_date(text: str | None) -> tuple[int, int] | None:
+    """Where the first date (full, Chinese-numeral or compact info-line form) is printed in ``text``."""
+    if not text:
+        return None
+    spans = [m.span() for m in (p.search(text) for p in (_FULL, _CN_NUMERAL, _SHORT_YEAR, _SPLIT_YEAR)) if m]
+    return min(spans) if spans else None

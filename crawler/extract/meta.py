@@ -3,6 +3,9 @@
 Taken in order of trust: the source's own rules, the Chinese government meta tags (ArticleTitle, PubDate,
 ContentSource, Author; any letter case), JSON-LD and OpenGraph, the visible info line between the headline
 and the body (and the lines right after the body), then dates encoded in the URL.
+
+Everything visible is read from a few lines around the headline and the body (``page.blocks``), never from
+the whole tree: the info line sits between the two, closing credits and editor lines right after the body.
 """
 
 from __future__ import annotations
@@ -13,22 +16,72 @@ from typing import Any
 
 from crawler.extract import dates
 from crawler.extract.body import Body
-from crawler.extract.dom import Page
-from crawler.extract.text import clean_pinyin, normalize_space, split_dateline
+from crawler.extract.dom import Block, Page
+from crawler.extract.text import HAN, clean_pinyin, normalize_space, split_dateline
 
 LABEL = re.compile(
-    r"(?P<label>发布时间|發布時間|发布日期|發布日期|发稿时间|更新时间|时间|時間|日期|信息来源|信息來源|文章来源|本文来源|稿源|来源|來源"
+    r"(?P<label>发布时间|發布時間|发布日期|發布日期|发稿时间|發稿時間|更新时间|时间|時間|日期|信息来源|信息來源|文章来源|文章來源"
+    r"|本文来源|本文來源|稿件来源|稿件來源|来源于|來源於|稿源|来源|來源"
     r"|作者|记者|記者|通讯员|通訊員|撰文|文|责任编辑|責任編輯|编辑|編輯|审核|審核|浏览次数|浏览|点击|阅读|字号|字體|字体)"
     r"\s*[:：]\s*"
 )
+# "来源CSDN", "作者魏星": a label without its colon, at the start of a |-separated segment.
+BARE_LABEL = re.compile(r"^(?P<label>来源|來源|作者)\s*(?P<value>[^\s:：|｜丨]{2,20})$")
 EDITOR_LINE = re.compile(
     r"^[（(\[【]?\s*(?:责任编辑|責任編輯|编辑|編輯|网络编辑|責編|责编)\s*[:：]?\s*(?P<name>[^）)\]】]*?)\s*[）)\]】]?$"
 )
-SOURCE_LABELS = ("来源", "來源", "信息来源", "信息來源", "文章来源", "本文来源", "稿源")
+SOURCE_LABELS = ("来源", "來源", "信息来源", "信息來源", "文章来源", "文章來源", "本文来源", "本文來源", "稿件来源",
+                 "稿件來源", "来源于", "來源於", "稿源")
 AUTHOR_LABELS = ("作者", "记者", "記者", "撰文", "文", "通讯员", "通訊員")
 EDITOR_LABELS = ("责任编辑", "責任編輯", "编辑", "編輯")
+DATE_LABELS = ("发布时间", "發布時間", "发布日期", "發布日期", "发稿时间", "發稿時間", "时间", "時間", "日期")
 TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|--|—|–|\s-\s|-(?=[^-]{2,20}$))\s*")
 NOT_A_NAME = re.compile(r"[@.:/]|^name$|^\d+$|网$|網$|新闻$|客户端$|编辑部$|^佚名$|^admin$", re.I)
+TRAILING_COUNT = re.compile(r"\s*\d{1,7}$")
+
+# A byline role followed by one to six names: 记者 张三 李四, 文/王文, 通讯员：李琴雯、刘会.
+_NAME = rf"[{HAN}][{HAN}·]{{1,5}}"
+ROLE_NAMES = re.compile(
+    rf"(?:(?:(?:特约|特約|见习|見習|实习|實習|首席|本报|本報)?(?:记者|記者)|通讯员|通訊員|实习生|實習生|撰文|采写|採寫)"
+    rf"\s*[:：/／|｜]?|(?:作者|(?<![{HAN}])(?:文图|圖文|图文|文/图|图/文|文))(?:\s*[:：/／|｜]|\s+))"
+    rf"\s*(?P<names>{_NAME}(?:\s*[、,，\s]\s*{_NAME}){{0,5}})(?![{HAN}])"
+)
+_NAME_SPLIT = re.compile(r"\s*[、,，\s]\s*")
+_NAME_TAIL = re.compile(r"(?:报道|報道|摄影|攝影|摄|攝|整理|编译|編譯|综合|綜合|撰稿|采写|採寫|发自\S*)$")
+NOT_PERSON = frozenset(
+    "报道 報道 整理 编译 編譯 综合 綜合 网络 網絡 网络整理 佚名 未知 本站 本网 本報 本报 原创 原創 编辑 編輯 记者 記者 通讯员 来源 來源 "
+    "了解到 获悉 獲悉 发现 發現 注意到 看到 采访 採訪 调查 調查 表示 介绍 介紹 透露 获得 走访 走訪 一行 等人 等 管理员 小编".split()
+)
+_ORG_WORD = re.compile(r"(?:新闻|新聞|报|報|周刊|週刊|网|網|社|台|中心|集团|集團|公司|协会|協會|大学|大學"
+                       r"|医院|醫院|学院|學院|委员会|委員會|政府|办公室|辦公室|支部|党委|黨委|媒体|媒體|客户端|客戶端|频道|頻道|杂志|雜誌"
+                       r"|局|委|厅|廳|署|部|处|處|办|辦|站|所|馆|館|号|號)$")
+# Four-character Chinese names are nearly always a compound surname and a given name; other four-character
+# strings in a byline are words (查看更多, 最新文章).
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 歐陽 司马 司馬 上官 诸葛 諸葛 东方 東方 皇甫 尉迟 尉遲 公孙 公孫 慕容 长孙 長孫 宇文 司徒 令狐 夏侯 端木 独孤 獨孤 "
+    "南宫 南宮 西门 西門 澹台 轩辕 軒轅 呼延 万俟 申屠 闻人 聞人 钟离 鍾離 赫连 赫連 太史 司空 公冶 濮阳 濮陽 淳于 单于 "
+    "仲孙 宗政 第五 拓跋 完颜 完顏 爱新 愛新".split()
+)
+LABEL_WORD = re.compile(
+    r"^(?:发布时间|發布時間|发布日期|發布日期|发稿时间|更新时间|时间|時間|日期|信息来源|文章来源|本文来源|稿源|来源|來源|作者|记者"
+    r"|記者|通讯员|责任编辑|責任編輯|编辑|編輯|审核|浏览|点击|阅读|字号|发表于|發表於|发布于|發布於)\s*[:：]?$"
+)
+CREDIT_SOURCE = re.compile(r"^(?:综合整理自|綜合整理自|综合自|綜合自|整理自|转载自|轉載自|转自|轉自|摘自|编译自|編譯自|来自|來自)\s*(?P<org>.{2,40})$")
+BYLINE_PAIR = re.compile(rf"^([{HAN}·]{{2,4}})\s*[/／]\s*([^\s/／]{{2,20}})$")  # 石佳/中国青年报
+WECHAT_NICKNAME = re.compile(r"""\bvar\s+nickname\s*=\s*(?:htmlDecode\()?["']([^"']{2,30})["']""")
+SENTENCE = re.compile(r"[，。！？；,!?;]")
+_PERSON_LATIN = re.compile(r"^[A-Za-z][A-Za-z0-9 .'_-]{1,29}$")
+_HAN_NAME = re.compile(rf"^[{HAN}]{{2,4}}$|^[{HAN}]{{1,8}}·[{HAN}·]{{1,12}}$")
+# A closing credit at the very end of the body: （记者 张三）, （文/图 张三）, （本文来源：经济日报）, （张巨峰）.
+CLOSING_CREDIT = re.compile(r"[（(【\[]\s*(?P<inner>[^（）()【】\[\]]{2,60}?)\s*[）)】\]]\s*$")
+NOT_CREDIT = re.compile(r"^(?:完|全文完|未完待续|待续|终|終|end|END|图|圖|资料图|資料圖|视频|視頻|原标题|原標題|原题|点击|详见|附件)")
+INFO_CLASS = re.compile(r"author|media|source|nickname|account|writer|from|publisher|origin", re.I)
+# Words that share a line with the date but name nothing: widgets, counters.
+WIDGET = re.compile(r"^(?:举报|舉報|分享|字号|字號|收藏|打印|评论|評論|阅读|閱讀|浏览|瀏覽|我有话说|参与|關注|关注|\+关注|A[-+]?$"
+                    r"|发布于|發布於|来自|來自|原创|原創|置顶|推荐|推薦|订阅|訂閱|昨天|今天|前天|\d)")
+SEPARATORS = " \n\u3000|｜丨/·•:：-—_,，"
+AFTER_BODY_DATE = re.compile(r"(?:posted\s*@|发表于|發表於|发布于|發布於|发布时间|發布時間|发布日期|發布日期|时间\s*[:：]|時間\s*[:：]"
+                             r"|日期\s*[:：])", re.I)
 
 
 @dataclass
@@ -71,6 +124,60 @@ def plausible_names(names: list[str]) -> list[str]:
     return [n for n in names if 1 < len(n) <= 30 and not NOT_A_NAME.search(n)]
 
 
+def looks_like_organization(name: str) -> bool:
+    """``新京报``, ``医技药剂党支部``, ``青网新闻张毅``: a name that is (or contains) an organisation, not a person."""
+    name = normalize_space(name)
+    if not re.search(f"[{HAN}]", name):
+        return False
+    return bool(_ORG_WORD.search(name)) or bool(re.search(r"新闻|新聞|日报|日報|晚报|网|網", name))
+
+
+def is_person(name: str, site_names: list[str] | tuple[str, ...] = ()) -> bool:
+    """A plausible byline person: a 2–4 character Chinese name (or a transliterated one with ·), or a short
+    Latin name; never a site, an organisation, an e-mail address, an id or a placeholder."""
+    name = normalize_space(name)
+    if not name or name in NOT_PERSON or NOT_A_NAME.search(name) or "@" in name:
+        return False
+    if any(s and (name in s or s in name) for s in site_names):
+        return False
+    if re.search(f"[{HAN}]", name):
+        if not _HAN_NAME.match(name):
+            return False
+        if len(name) == 4 and "·" not in name and name[:2] not in COMPOUND_SURNAMES:
+            return False
+        return not looks_like_organization(name)
+    return bool(_PERSON_LATIN.match(name))
+
+
+def _lone_name(name: str, site_names: list[str] | tuple[str, ...]) -> bool:
+    """A whole labelled byline value that is one name (``作者：好看的hk``, ``作者：路闻卓立``): looser than
+    `is_person`, still no site, organisation, placeholder or sentence."""
+    return (2 <= len(name) <= 12 and name not in NOT_PERSON and not NOT_A_NAME.search(name)
+            and not looks_like_organization(name) and not SENTENCE.search(name)
+            and not any(s and (name in s or s in name) for s in site_names))
+
+
+def role_names(text: str, site_names: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Persons named after a byline role: ``新京报记者 陆一夫`` → [陆一夫]; ``（文/图 张三）`` → [张三].
+    Photo credits (``新华社记者 李梦馨 摄``) name photographers, not authors, and are skipped."""
+    found: list[str] = []
+    for m in ROLE_NAMES.finditer(text or ""):
+        after = text[m.end(): m.end() + 3]
+        if re.match(r"\s*(?:摄|攝)", after):
+            continue
+        for token in _NAME_SPLIT.split(m.group("names")):
+            photo = bool(re.search(r"(?:摄|攝)(?:影)?$", token))
+            token = _NAME_TAIL.sub("", token)
+            if photo:
+                break
+            if is_person(token, site_names) and token not in found:
+                found.append(token)
+            elif found or token:
+                if not is_person(token, site_names):
+                    break
+    return found
+
+
 def parse_info(text: str) -> dict[str, str]:
     """Labelled values of an info line: ``来源：X 作者：Y 2021-09-01`` → {'来源': 'X', '作者': 'Y'}."""
     values: dict[str, str] = {}
@@ -81,6 +188,10 @@ def parse_info(text: str) -> dict[str, str]:
         label = m.group("label")
         if label not in values and value:
             values[label] = value
+    for segment in re.split(r"\s*[|｜丨]\s*", text or ""):
+        bare = BARE_LABEL.match(segment.strip())
+        if bare and bare.group("label") not in values:
+            values[bare.group("label")] = bare.group("value")
     return values
 
 
@@ -126,6 +237,11 @@ def find_title(page: Page, rule_title: str | None) -> tuple[str | None, Any]:
         names = ((el.get("class") or "") + " " + (el.get("id") or "")).lower()
         if not block.heading and "title" not in names and "headline" not in names:
             continue
+        if reference and text not in reference:
+            # a counter printed inside the headline element (``标题241``) is not part of the headline
+            core = TRAILING_COUNT.sub("", text)
+            if core != text and len(core) >= 4 and core in reference:
+                text = core
         score = 0.0
         if reference and text == reference:
             score = 100
@@ -140,8 +256,7 @@ def find_title(page: Page, rule_title: str | None) -> tuple[str | None, Any]:
         score -= rank * 0.01
         if score > 0 and (best is None or score > best[0]):
             best = (score, text, el)
-    site_names = [n for n in (page.meta.get("sitename"), page.meta.get("og:site_name"),
-                              page.meta.get("application-name")) if n]
+    site_names = _site_names(page)
     if best and best[0] >= 40:
         return best[1], best[2]
     if named:
@@ -153,71 +268,300 @@ def find_title(page: Page, rule_title: str | None) -> tuple[str | None, Any]:
     return None, None
 
 
+def _site_names(page: Page) -> list[str]:
+    return [n for n in (page.meta.get("sitename"), page.meta.get("og:site_name"),
+                        page.meta.get("application-name")) if n]
+
+
+def _title_suffixes(page: Page) -> list[str]:
+    """The parts of ``<title>`` that are not the headline: site and channel names."""
+    parts = [p.strip() for p in TITLE_SEPARATORS.split(page.page_title or "") if p.strip()]
+    if len(parts) < 2:
+        return []
+    longest = max(parts, key=len)
+    return [p for p in parts if p != longest and len(p) <= 20]
+
+
+@dataclass
+class _Layout:
+    """Where the headline and the body sit among ``page.blocks``."""
+
+    title: int | None
+    start: int | None
+    end: int | None
+
+
+def _locate(page: Page, title: str | None, title_el: Any, body: Body | None) -> _Layout:
+    blocks = page.blocks
+    start = end = t_idx = None
+    if body is not None and body.paragraphs:
+        first, last = body.paragraphs[0], body.paragraphs[-1]
+        head, tail = first[:24], last[-24:]
+        for i, block in enumerate(blocks):
+            text = block.text
+            if text and (text == first or (len(first) >= 12 and text.startswith(head))):
+                start = i
+                break
+        if start is not None:
+            for i in range(start, len(blocks)):
+                text = blocks[i].text
+                if text and (text == last or (len(last) >= 12 and text.endswith(tail))):
+                    end = i
+                    break
+    if title_el is not None:
+        for i, block in enumerate(blocks):
+            if block.element is title_el:
+                t_idx = i
+                break
+    if t_idx is None and title:
+        stop = start if start is not None else min(len(blocks), 600)
+        for i in range(stop - 1, max(-1, stop - 60), -1):
+            if blocks[i].text == title:
+                t_idx = i
+                break
+    return _Layout(t_idx, start, end)
+
+
+def _refine_title(page: Page, title: str | None, layout: _Layout) -> tuple[str | None, int | None]:
+    """When the headline came from ``<title>`` or meta tags and is not printed as such, take the printed
+    line just above the body that ``<title>`` contains (``标题 栏目名_网站`` → ``标题``), or else a
+    title-classed line right above the body (pages whose ``<title>`` is generic)."""
+    if layout.title is not None or layout.start is None:
+        return title, layout.title
+    blocks = page.blocks
+    low = max(0, layout.start - 15)
+    references = [r for r in (title, page.page_title) if r]
+    best: tuple[int, int] | None = None
+    for i in range(layout.start - 1, low - 1, -1):
+        text = blocks[i].text
+        if not 6 <= len(text) <= 150 or blocks[i].image:
+            continue
+        if any(text in r for r in references) and (best is None or len(text) > best[1]):
+            best = (i, len(text))
+    if best and title and best[1] >= len(title) * 0.6:
+        return blocks[best[0]].text, best[0]
+    for i in range(layout.start - 1, max(-1, layout.start - 7), -1):
+        block = blocks[i]
+        el = block.element
+        names = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+        if ("title" in names or block.heading) and 4 <= len(block.text) <= 100 and not LABEL.search(block.text):
+            if title and any(title in s or s in title for s in _site_names(page) + _title_suffixes(page)):
+                return block.text, i  # the <title> only named the site
+            break
+    return title, None
+
+
+def _zone(page: Page, layout: _Layout, body: Body | None) -> list[Block]:
+    """Lines between the headline and the body."""
+    blocks = page.blocks
+    if layout.title is not None and layout.start is not None and layout.title < layout.start:
+        return blocks[layout.title + 1: min(layout.start, layout.title + 20)]
+    if layout.title is not None:
+        return blocks[layout.title + 1: layout.title + 10]
+    if layout.start is not None:
+        return blocks[max(0, layout.start - 8): layout.start]
+    return []
+
+
 def info_text(page: Page, title_el: Any, body: Body | None) -> str:
     """The visible text between the headline and the body: where date, source and byline are printed."""
-    start = 0
-    if title_el is not None:
-        for i, block in enumerate(page.blocks):
-            if block.element is title_el:
-                start = i + 1
-                break
-    parts: list[str] = []
-    for block in page.blocks[start: start + 12]:
-        if body is not None and block.text and body.paragraphs and block.text == body.paragraphs[0]:
-            break
-        if block.text:
-            parts.append(block.text)
+    layout = _locate(page, None, title_el, body)
+    lines = [b.text for b in _zone(page, layout, body) if b.text]
     if body is not None:
-        parts.extend(body.head[-6:])
-    return normalize_space(" ".join(parts))[:800]
+        lines.extend(body.head[-6:])
+    return normalize_space(" ".join(lines))[:800]
+
+
+def _clean_org(value: str | None) -> str | None:
+    """An organisation name as printed, without what follows it on the line."""
+    if not value:
+        return None
+    value = normalize_space(value)
+    value = re.split(r"\s*[|｜丨]\s*|\s{2,}|\s(?=(?:19|20)\d{2}[-年/.])", value)[0]
+    m = LABEL.search(value)
+    if m and m.start() > 0:
+        value = value[: m.start()]
+    value = re.sub(r"\s*(?:举报|舉報|分享.*|字号.*|我有话说.*|收藏.*|打印.*|\d+\s*人参与.*)$", "", value)
+    value = value.strip(SEPARATORS + "【】[]（）()")
+    if not 2 <= len(value) <= 40 or re.fullmatch(r"[\d\s:：/.-]+", value) or "http" in value:
+        return None
+    return value
+
+
+def _unlabelled_source(lines: list[tuple[str, Any]]) -> str | None:
+    """The name printed beside the date without a label: ``2024-05-20 14:33·新华社``, ``原创 GameForce
+    2019-09-04``, ``2019年11月25日 18:57`` / ``参考消息`` on the next line."""
+    for i, (text, _) in enumerate(lines):
+        if len(text) > 80:
+            continue
+        m = dates.find_date(text)
+        if not m and dates.DATE_ONLY.match(text) and re.search(r"\d", text):
+            m = (0, len(text))  # a date split over several elements: 2019 / 09/07 / 19:02
+        if not m:
+            continue
+        after = text[m[1]:].strip(SEPARATORS)
+        before = re.sub(r"^(?:原创|原創|转载|轉載)\s*", "", text[: m[0]].strip(SEPARATORS)).strip(SEPARATORS)
+        candidates = [after, before]
+        if not after and not before:
+            for following, _ in lines[i + 1: i + 5]:
+                if dates.DATE_ONLY.match(following):
+                    continue
+                candidates = [following]
+                break
+        for candidate in candidates:
+            candidate = re.split(r"\s+", candidate.strip(SEPARATORS))[0] if candidate else ""
+            if (not candidate or LABEL.match(candidate) or LABEL_WORD.match(candidate) or WIDGET.match(candidate)
+                    or len(candidate) > 20 or SENTENCE.search(candidate) or re.search(r"\d$", candidate)):
+                continue
+            value = _clean_org(candidate)
+            if value and not ROLE_NAMES.search(value):
+                return value
+        return None
+    return None
 
 
 def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | None,
                   rules: dict[str, str | None]) -> Metadata:
     """Metadata of the article; ``rules`` holds what the source's selectors found (or None)."""
+    layout = _locate(page, title, title_el, body)
+    if not rules.get("title"):
+        title, layout.title = _refine_title(page, title, layout)
     out = Metadata(title=clean_pinyin(title) if title else None)
     meta = page.meta
-    head = info_text(page, title_el, body)
-    tail = " ".join(body.tail[:8]) if body else ""
-    info = parse_info(head)
-    tail_info = parse_info(tail)
+    sites = _site_names(page) + _title_suffixes(page)
+
+    zone = [(b.text, b.element) for b in _zone(page, layout, body) if b.text and len(b.text) <= 200]
+    seen = {text for text, _ in zone}
+    zone += [(line, None) for line in (body.head[-6:] if body else []) if line not in seen and len(line) <= 200]
+    head = normalize_space(" ".join(text for text, _ in zone))[:800]
+    tail_lines = [t for t in (body.tail[:10] if body else []) if len(t) <= 120]
+    if not tail_lines and layout.end is not None:
+        tail_lines = [b.text for b in page.blocks[layout.end + 1: layout.end + 8] if b.text and len(b.text) <= 120]
+    tail = " ".join(tail_lines)
+    info: dict[str, str] = {}
+    for text, _ in zone:
+        for key, value in parse_info(text).items():
+            info.setdefault(key, value)
+    tail_info: dict[str, str] = {}
+    for line in tail_lines:
+        for key, value in parse_info(line).items():
+            tail_info.setdefault(key, value)
 
     dateline = None
+    credit = None
     if body and body.paragraphs:
-        dateline, _ = split_dateline(body.paragraphs[0])
-        if dateline:
-            out.notes.append(f"dateline: {dateline.text}")
+        # the lead may follow a promo line or the repeated headline: look at the first few paragraphs
+        for paragraph in body.paragraphs[:3]:
+            dateline, _ = split_dateline(paragraph)
+            if dateline:
+                out.notes.append(f"dateline: {dateline.text}")
+                break
+        m = CLOSING_CREDIT.search(body.paragraphs[-1][-70:])
+        if m and not NOT_CREDIT.match(m.group("inner")):
+            credit = normalize_space(m.group("inner"))
+    if dateline is None:
+        for text, _ in zone:
+            dateline, _ = split_dateline(text)
+            if dateline:
+                out.notes.append(f"dateline: {dateline.text}")
+                break
 
-    organization = rules.get("organization")
-    organization = organization or meta.get("contentsource") or meta.get("source")
-    organization = organization or first_value(_lookup(info, SOURCE_LABELS)) or first_value(
-        _lookup(tail_info, SOURCE_LABELS))
-    if dateline and dateline.organization and (not organization or _is_site_itself(organization, meta)):
-        organization = dateline.organization
-    out.organization = _strip_label(clean_pinyin(organization)) if organization else None
-
-    authors: list[str] = []
-    if rules.get("authors"):
-        authors = split_names(_strip_label(rules["authors"] or ""))
-    if not authors and meta.get("author") and not re.search(r"编辑|編輯", meta["author"]):
-        authors = plausible_names(split_names(meta["author"]))
-    if not authors and page.ld.get("author"):
-        authors = plausible_names(_names(page.ld["author"]))
-    if not authors:
-        byline = _lookup(info, AUTHOR_LABELS) or _lookup(tail_info, AUTHOR_LABELS)
-        authors = plausible_names(split_names(first_value(byline) or "")) if byline else []
-    if not authors and dateline:
-        authors = dateline.authors
-    out.authors = [clean_pinyin(a) for a in authors]
-
+    # --- editor --------------------------------------------------------------------------------------
     editor = _strip_label(rules["editor"]) if rules.get("editor") else None
-    for line in (body.tail if body else []):
+    for line in tail_lines:
         m = EDITOR_LINE.match(line)
         if m and not editor:
             editor = normalize_space(m.group("name")) or None
     out.editor = editor or first_value(_lookup(info, EDITOR_LABELS)) or first_value(_lookup(tail_info, EDITOR_LABELS))
 
-    found, how = _date(page, rules.get("published"), head, tail)
+    # --- authors: visible bylines first; meta ``author`` on Chinese sites often names the web editor ---
+    org_from_byline = None
+    authors: list[str] = []
+    how_authors = ""
+    if rules.get("authors"):
+        authors = split_names(_strip_label(rules["authors"] or ""))
+    if not authors:
+        byline = _lookup(info, AUTHOR_LABELS)
+        if byline:
+            value = first_value(byline) or ""
+            names = split_names(value)
+            authors = [n for n in names if is_person(n, sites) or (len(names) == 1 and _lone_name(n, sites))]
+            if not authors and looks_like_organization(value) and len(value) <= 20:
+                org_from_byline = value  # 作者：新京报 names the publisher, not a person
+    if not authors:
+        for text, _ in zone:
+            if len(text) <= 100:
+                authors = role_names(text, sites)
+                if authors:
+                    break
+                pair = BYLINE_PAIR.match(text)
+                if pair and is_person(pair[1], sites):
+                    authors = [pair[1]]
+                    org_from_byline = org_from_byline or pair[2]
+                    break
+    if not authors and dateline:
+        authors = [n for n in dateline.authors if is_person(n, sites)] or role_names(dateline.text, sites)
+    if not authors and credit:
+        authors = role_names(credit, sites)
+        if not authors and _HAN_NAME.match(credit) and is_person(credit, sites):
+            authors = [credit]  # a bare name closing the text: （张巨峰）
+    if not authors:
+        byline = _lookup(tail_info, AUTHOR_LABELS)
+        if byline:
+            authors = [n for n in split_names(first_value(byline) or "") if is_person(n, sites)]
+    if not authors:
+        for line in tail_lines:
+            if len(line) <= 40 and not EDITOR_LINE.match(line):
+                authors = role_names(line, sites)
+                if authors:
+                    break
+    if not authors:
+        how_authors = "meta"
+        for value in (meta.get("author"), meta.get("article:author"), meta.get("og:article:author")):
+            if value and not re.search(r"编辑|編輯", value):
+                names = plausible_names(split_names(value))
+                authors = [n for n in names if is_person(n, sites) or (len(names) == 1 and _lone_name(n, sites))]
+                if authors:
+                    break
+        if not authors and page.ld.get("author"):
+            authors = [n for n in plausible_names(_names(page.ld["author"])) if is_person(n, sites)]
+        if out.editor and any(a in out.editor for a in authors):
+            authors = []  # the web editor's name in meta author, not a byline
+
+    # --- organisation --------------------------------------------------------------------------------
+    organization = rules.get("organization")
+    organization = organization or meta.get("contentsource") or meta.get("source")
+    organization = organization or _clean_org(first_value(_lookup(info, SOURCE_LABELS)))
+    organization = organization or _clean_org(first_value(_lookup(tail_info, SOURCE_LABELS)))
+    if not organization and credit:
+        organization = _clean_org(first_value(_lookup(parse_info(credit), SOURCE_LABELS)))
+        m = CREDIT_SOURCE.match(credit)
+        organization = organization or (_clean_org(m.group("org")) if m else None)
+    organization = organization or _clean_org(org_from_byline)
+    organization = organization or _unlabelled_source(zone)
+    if not organization and credit and not ROLE_NAMES.search(credit) and not LABEL.search(credit):
+        if 2 <= len(credit) <= 16 and not re.search(r"[，。,.!！?？\d]", credit) and not is_person(credit):
+            organization = credit  # a publisher closing the text: （sd退役军人之家）
+    if not organization:
+        for text, el in zone:
+            if el is not None and len(text) <= 30 and not LABEL.search(text):
+                names = f"{el.get('class') or ''} {el.get('id') or ''}"
+                if INFO_CLASS.search(names) and not dates.find_date(text):
+                    organization = _clean_org(text)
+                    if organization:
+                        break
+    if not organization:
+        m = WECHAT_NICKNAME.search(page.scripts)
+        organization = m[1] if m else meta.get("mediaid")
+    if dateline and dateline.organization and (not organization or _is_site_itself(organization, meta)):
+        organization = dateline.organization
+    out.organization = _strip_label(clean_pinyin(organization)) if organization else None
+    if how_authors == "meta" and out.organization:
+        authors = [a for a in authors if a not in out.organization]  # meta author naming the publisher
+    out.authors = [clean_pinyin(a) for a in authors]
+
+    # --- publication date ----------------------------------------------------------------------------
+    found, how = _date(page, rules.get("published"), zone, head, tail, layout)
     if found is None and body and body.paragraphs:
         url_date = dates.date_from_url(page.url)
         year = int(url_date.value[:4]) if url_date else dates.year_in_text(" ".join(body.paragraphs[:3]))
@@ -234,9 +578,26 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
 
 DATE_META = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "og:release_date",
              "datepublished", "publication_date", "dc.date.issued", "dc.date", "date", "weibo: article:create_at")
+# Dates that are not the publication date but give its year to a yearless info line (``10-08 12:00``).
+REFERENCE_META = ("dateupdate", "article:modified_time", "og:updated_time", "lastmodified", "last-modified",
+                  "datemodified", "weibo: article:update_at")
 
 
-def _date(page: Page, rule_value: str | None, head: str, tail: str) -> tuple[dates.ParsedDate | None, str]:
+def _reference_year(page: Page) -> int | None:
+    for key in REFERENCE_META:
+        found = dates.parse_date(page.meta.get(key))
+        if found:
+            return int(found.value[:4])
+    modified = page.ld.get("dateModified")
+    found = dates.parse_date(modified) if isinstance(modified, str) else None
+    if found:
+        return int(found.value[:4])
+    found = dates.date_from_url(page.url)
+    return int(found.value[:4]) if found else None
+
+
+def _date(page: Page, rule_value: str | None, zone: list[tuple[str, Any]], head: str, tail: str,
+          layout: _Layout) -> tuple[dates.ParsedDate | None, str]:
     found = dates.parse_date(rule_value)
     if found:
         return found, "site rule"
@@ -248,15 +609,32 @@ def _date(page: Page, rule_value: str | None, head: str, tail: str) -> tuple[dat
         found = dates.parse_date(page.ld["datePublished"])
         if found:
             return found, "json-ld"
+    for text, _ in zone:
+        found = dates.parse_date(text)
+        if found:
+            return found, "info line"
     found = dates.parse_date(head)
     if found:
         return found, "info line"
+    found = dates.parse_short(head, _reference_year(page))
+    if found:
+        return found, "info line (short form)"
+    found = dates.date_from_script(page.scripts)
+    if found:
+        return found, "page script"
     found = dates.date_from_url(page.url)
     if found:
         return found, "url"
     found = dates.parse_date(tail)
     if found:
         return found, "after the body"
+    if layout.end is not None:
+        for block in page.blocks[layout.end + 1: layout.end + 40]:
+            text = block.text
+            if len(text) <= 120 and AFTER_BODY_DATE.search(text):
+                found = dates.parse_date(text)
+                if found:
+                    return found, "labelled date below the body"
     return None, ""
 
 
