@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= data/demo/foodnews.db
 PORT ?= 8001
 
-.PHONY: demo test lint install score clean
+.PHONY: demo test lint install score clean browser-deps bench-search
 
 $(BIN)/foodnews: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,25 @@ demo: install
 	$(BIN)/foodnews demo --db $(DB) --port $(PORT)
 
 ## test: the whole test suite (offline: only 127.0.0.1 is contacted)
-test: install
-	$(BIN)/python -m pytest -q
+test: install browser-deps
+	FOODNEWS_REQUIRE_BROWSER=$$(command -v chromium >/dev/null && echo 1) $(BIN)/python -m pytest -q
+
+# The browser test (tests/browser) drives Debian's chromium, with CJK fonts so that Chinese renders. They
+# are installed from apt when missing and this runs as root (CI); elsewhere that test is skipped.
+BROWSER_DEBS := chromium fonts-noto-cjk
+browser-deps:
+	@if dpkg -s $(BROWSER_DEBS) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing $(BROWSER_DEBS) for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_DEBS) >/dev/null; \
+	elif ! command -v chromium >/dev/null; then \
+		echo "chromium is missing (apt-get install $(BROWSER_DEBS)): the browser test will be skipped"; fi
+
+## bench-search: search latency on a synthetic archive of BENCH_ARTICLES articles (1M takes hours to build)
+BENCH_ARTICLES ?= 1000000
+BENCH_DB ?= data/bench/search-$(BENCH_ARTICLES).db
+bench-search: install
+	$(BIN)/python bench/bench_search.py --articles $(BENCH_ARTICLES) --db $(BENCH_DB)
 
 ## score: extraction accuracy on ../shared/corpus (skipped when it is absent)
 score: install

@@ -331,3 +331,34 @@ def test_snippet_marks_matches_and_escapes() -> None:
     html = search.marked_to_html(marked)
     assert "&lt;b&gt;" in html and "<b>" not in html and "<mark>監管</mark>" in html
     assert search.highlight("Recalling products", "recall") == "\x02Recalling\x03 products"
+
+
+async def test_archive_from_before_the_search_index_is_upgraded(tmp_path: Path) -> None:
+    """An archive written before migration m002 gets the index, filled from its existing articles."""
+    from sqlite_utils import Database
+
+    from archive.schema import migrations
+    from archive.serve import needs_upgrade
+
+    path = tmp_path / "foodnews.db"
+    db = Database(sqlite3.connect(path))
+    migrations.apply(db, stop_before="m002_cjk_search")
+    assert db["articles_fts"].exists()
+    db["sources"].insert({"slug": "cfsn", "name": "cfsn"})
+    old = [a for a in planted_articles() if a.language != "en"][:40]
+    db["articles"].insert_all([
+        {"id": article_id(a.url), "canonical_url": a.url, "url": a.url, "source": "cfsn", "title": a.title,
+         "body": a.body, "published": a.published, "revision": 1} for a in old
+    ])
+    db.conn.commit()
+    db.conn.close()
+    assert needs_upgrade(path)
+
+    with Archive(path) as archive:
+        assert not archive.db["articles_fts"].exists()
+    assert not needs_upgrade(path)
+    ds = make_datasette(path, immutable=True)
+    for query in ("三聚氰胺", "邯郸", "奶"):
+        rows = (await ds.client.get("/foodnews/articles.json", params={"_search": query, "_shape": "objects",
+                                                                        "_size": "max"})).json()["rows"]
+        assert {r["id"] for r in rows} == expected_ids(old, query), query
