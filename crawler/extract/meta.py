@@ -77,7 +77,7 @@ CLOSING_CREDIT = re.compile(r"[（(【\[]\s*(?P<inner>[^（）()【】\[\]]{2,60
 NOT_CREDIT = re.compile(r"^(?:完|全文完|未完待续|待续|终|終|end|END|图|圖|资料图|資料圖|视频|視頻|原标题|原標題|原题|点击|详见|附件)")
 INFO_CLASS = re.compile(r"author|media|source|nickname|account|writer|from|publisher|origin", re.I)
 # Words that share a line with the date but name nothing: widgets, counters.
-WIDGET = re.compile(r"^(?:举报|舉報|分享|字号|字號|收藏|打印|评论|評論|阅读|閱讀|浏览|瀏覽|我有话说|参与|關注|关注|\+关注|A[-+]?$"
+WIDGET = re.compile(r"^(?:举报|舉報|分享|字号|字號|字体|字體|收藏|打印|评论|評論|阅读|閱讀|浏览|瀏覽|我有话说|参与|關注|关注|\+关注|A[-+]?$"
                     r"|发布于|發布於|来自|來自|原创|原創|置顶|推荐|推薦|订阅|訂閱|昨天|今天|前天|\d)")
 SEPARATORS = " \n\u3000|｜丨/·•:：-—_,，"
 AFTER_BODY_DATE = re.compile(r"(?:posted\s*@|发表于|發表於|发布于|發布於|发布时间|發布時間|发布日期|發布日期|时间\s*[:：]|時間\s*[:：]"
@@ -340,14 +340,14 @@ def _refine_title(page: Page, title: str | None, layout: _Layout) -> tuple[str |
             best = (i, len(text))
     if best and title and best[1] >= len(title) * 0.6:
         return blocks[best[0]].text, best[0]
+    if page.meta.get("articletitle") or page.meta.get("og:title") or isinstance(page.ld.get("headline"), str):
+        return title, None  # a headline the page names itself is trusted over a styled line
     for i in range(layout.start - 1, max(-1, layout.start - 7), -1):
         block = blocks[i]
         el = block.element
         names = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
         if ("title" in names or block.heading) and 4 <= len(block.text) <= 100 and not LABEL.search(block.text):
-            if title and any(title in s or s in title for s in _site_names(page) + _title_suffixes(page)):
-                return block.text, i  # the <title> only named the site
-            break
+            return block.text, i  # the <title> text is printed nowhere above the body: it names the site
     return title, None
 
 
@@ -451,7 +451,7 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
     credit = None
     if body and body.paragraphs:
         # the lead may follow a promo line or the repeated headline: look at the first few paragraphs
-        for paragraph in body.paragraphs[:3]:
+        for paragraph in body.paragraphs[:5]:
             dateline, _ = split_dateline(paragraph)
             if dateline:
                 out.notes.append(f"dateline: {dateline.text}")

@@ -1,0 +1,224 @@
+"""Metadata of Chinese news and government pages: bylines, organisations, info-line dates and headlines.
+
+Every page here is a small snippet written for these tests, modelled on common templates (portal reposts,
+self-media platforms, WeChat, hospital and government CMS pages); none is copied from a real page.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.extract import extract
+from crawler.extract.dates import date_from_script, find_date, parse_short
+from crawler.extract.meta import is_person, looks_like_organization, parse_info, role_names
+from crawler.items import Article
+
+PARAGRAPHS = [
+    "9月1日上午，某某市市场监督管理局组织执法人员对辖区学校食堂开展食品安全专项检查，重点检查原料进货查验情况。",
+    "检查中，执法人员详细查看了食堂的从业人员健康证明、食品留样记录和餐具消毒设施，并对发现的问题当场提出整改要求。",
+    "该局有关负责人表示，下一步将继续加大监督检查力度，督促学校落实食品安全主体责任，切实保障师生饮食安全。",
+]
+
+
+def _page(head: str = "", top: str = "", info: str = "", paragraphs: list[str] | None = None,
+          after: str = "", title: str = "某某市开展校园食品安全专项检查", headline: str | None = None) -> str:
+    body = "".join(f"<p>{p}</p>" for p in (paragraphs or PARAGRAPHS))
+    printed = headline if headline is not None else f"<h1>{title}</h1>"
+    return (f"<html><head><meta charset='utf-8'><title>{title}_某某新闻网</title>{head}</head><body>"
+            f"<div class='nav'><a href='/'>首页</a> <a href='/news'>新闻</a></div>"
+            f"<div class='article'>{top}{printed}{info}<div class='content'>{body}</div>{after}</div>"
+            f"</body></html>")
+
+
+def _extract(html: str, url: str = "http://news.example.cn/a/1.html") -> Article:
+    item = extract(html, url)
+    assert isinstance(item, Article), item
+    return item
+
+
+# --- names ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("新京报记者 陆小夫", ["陆小夫"]),
+        ("（总台记者 王小明 李大华）", ["王小明", "李大华"]),
+        ("(文/图 刘小东 易小楠)", ["刘小东", "易小楠"]),
+        ("本站讯（职工通讯员 李小雯 刘会）", ["李小雯", "刘会"]),
+        ("记者张三报道", ["张三"]),
+        ("新华社记者 李小馨 摄", []),  # photographer
+        ("平台声明：该文观点仅代表作者本人", []),
+        ("图文推荐", []),
+        ("作者最新文章", []),
+        ("记者从市场监管局获悉", []),
+    ],
+)
+def test_role_names(text: str, names: list[str]) -> None:
+    assert role_names(text) == names
+
+
+@pytest.mark.parametrize(
+    ("name", "person"),
+    [("张三", True), ("欧阳小明", True), ("阿卜杜·热合曼", True), ("Jane Doe", True), ("新京报", False),
+     ("新华社", False), ("医技药剂党支部", False), ("青网新闻张三", False), ("查看更多", False), ("网络整理", False),
+     ("editor@example.cn", False), ("网易", False)],
+)
+def test_is_person(name: str, person: bool) -> None:
+    assert is_person(name, ["网易新闻"]) is person
+
+
+def test_organisations_are_recognised() -> None:
+    assert looks_like_organization("新京报") and looks_like_organization("某某市市场监督管理局")
+    assert not looks_like_organization("张三")
+
+
+def test_parse_info_with_and_without_colons() -> None:
+    assert parse_info("来源于：东区办事处") == {"来源于": "东区办事处"}
+    info = parse_info("发表于2021-08-24 21:30| 1164次阅读| 来源某某网| 作者张三")
+    assert info["来源"] == "某某网" and info["作者"] == "张三"
+
+
+# --- dates ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "year", "value"),
+    [
+        ("发布时间：18-03-0823:16", None, "2018-03-08T23:16:00+08:00"),
+        ("发布时间：10-0812:00", 2019, "2019-10-08T12:00:00+08:00"),
+        ("2019 09/07 19:02", None, "2019-09-07T19:02:00+08:00"),
+    ],
+)
+def test_parse_short(text: str, year: int | None, value: str) -> None:
+    found = parse_short(text, year)
+    assert found is not None and found.value == value
+    assert found.raw in text
+
+
+def test_yearless_info_date_needs_a_year() -> None:
+    assert parse_short("发布时间：10-0812:00") is None
+
+
+def test_date_from_script() -> None:
+    found = date_from_script('var nickname = "某某发布";\nvar ct = "1659274471";\n')
+    assert found is not None and found.value == "2022-07-31T21:34:31+08:00"
+    found = date_from_script('window.DATA = {"pubtime": "2024-05-13 06:16:25", "media": "某某日报"}')
+    assert found is not None and found.value == "2024-05-13T06:16:25+08:00"
+    assert date_from_script("var x = 1;") is None
+
+
+def test_find_date() -> None:
+    assert find_date("2024-05-20 14:33·新华社") == (0, 16)
+    assert find_date("没有日期") is None
+
+
+# --- whole pages ---------------------------------------------------------------------------------------
+
+
+def test_portal_repost_with_organisation_in_author_field_and_closing_credit() -> None:
+    paragraphs = PARAGRAPHS[:2] + [PARAGRAPHS[2] + "（总台记者 王小明 李大华）"]
+    html = _page(info="<div class='date-source'>2024年05月16日 17:02 <span>新京报</span>"
+                      "<span>作者：新京报</span></div>", paragraphs=paragraphs,
+                 after="<p>责任编辑：刘小博</p>", head="<meta name='author' content='新京报'>")
+    item = _extract(html)
+    assert item.published == "2024-05-16T17:02:00+08:00"
+    assert item.organization == "新京报"
+    assert item.authors == ["王小明", "李大华"]
+    assert item.editor == "刘小博"
+
+
+def test_name_beside_the_date_is_the_organisation() -> None:
+    ld = ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "某某市开展校园食品安全专项检查",'
+          ' "author": {"name": "新华社"}}</script>')
+    item = _extract(_page(head=ld, info="<div class='article-meta'>2024-05-20 14:33·新华社</div>"))
+    assert item.organization == "新华社"
+    assert item.authors == []
+    assert item.published == "2024-05-20T14:33:00+08:00"
+
+
+def test_date_split_over_elements_and_account_name_below_it() -> None:
+    info = ("<div class='year'>2019</div><div class='md'>09/07</div><div class='time'>19:02</div>"
+            "<div>某某晚报</div><div>企鹅号</div>")
+    item = _extract(_page(info=info))
+    assert item.published == "2019-09-07T19:02:00+08:00"
+    assert item.organization == "某某晚报"
+
+
+def test_self_media_account_and_yearless_info_date() -> None:
+    head = "<meta name='dateUpdate' content='2019-10-08 12:00:57'>"
+    info = "<p class='author-name'>某某必读</p><div class='article-source'>发布时间：10-0812:00</div>"
+    item = _extract(_page(head=head, info=info))
+    assert item.published == "2019-10-08T12:00:00+08:00"
+    assert item.organization == "某某必读"
+    assert item.authors == []
+
+
+def test_wechat_article_date_and_account_from_script() -> None:
+    html = _page(head="<meta name='author' content='某作者'>",
+                 info="<div class='rich_media_meta_list'><em id='publish_time'></em></div>",
+                 after='<script>var nickname = htmlDecode("某某公众号");\nvar ct = "1581418070";</script>')
+    item = _extract(html, "https://mp.weixin.qq.com/s?__biz=X&mid=1")
+    assert item.published == "2020-02-11T18:47:50+08:00"
+    assert item.organization == "某某公众号"
+    assert item.authors == ["某作者"]
+
+
+def test_site_name_in_meta_author_is_not_a_byline_and_dateline_gives_the_reporter() -> None:
+    paragraphs = ["某某报讯（记者 陆小夫）" + PARAGRAPHS[0]] + PARAGRAPHS[1:]
+    html = _page(head="<meta name='author' content='某某'>", paragraphs=paragraphs,
+                 info="<div class='post_time_source'>2019-11-25 11:01:53 来源: 某某报</div>")
+    html = html.replace("_某某新闻网", "_某某科技")
+    item = _extract(html)
+    assert item.authors == ["陆小夫"]
+    assert item.organization == "某某报"
+    assert item.body.startswith("某某报讯（记者 陆小夫）")  # the dateline stays in the text
+
+
+def test_author_field_naming_a_unit_is_not_a_person() -> None:
+    info = "<div class='title_blow'>来源：本站原创 作者：医技药剂党支部</div><div>时间：2019年10月31日 23:00</div>"
+    paragraphs = ["本站讯（职工通讯员 李小雯 刘会）" + PARAGRAPHS[0]] + PARAGRAPHS[1:]
+    item = _extract(_page(info=info, paragraphs=paragraphs))
+    assert item.authors == ["李小雯", "刘会"]
+    assert item.organization == "本站原创"
+    assert item.published == "2019-10-31T23:00:00+08:00"
+
+
+def test_meta_author_equal_to_the_editor_is_dropped() -> None:
+    item = _extract(_page(head="<meta name='author' content='郭小旭'>", after="<p>【责任编辑：郭小旭】</p>",
+                          info="<div>2024-05-20 09:37 来源：某某网</div>"))
+    assert item.authors == []
+    assert item.editor == "郭小旭"
+
+
+def test_compiled_from_credit_is_the_source() -> None:
+    paragraphs = PARAGRAPHS + ["(综合整理自某某新闻、某某科技等)"]
+    item = _extract(_page(paragraphs=paragraphs, info="<div>时间：2019-09-25 作者：网络整理</div>"))
+    assert item.authors == []
+    assert item.organization == "某某新闻、某某科技等"
+
+
+def test_counter_inside_the_headline_element_is_dropped() -> None:
+    item = _extract(_page(headline="<h1 class='title'>某某市开展校园食品安全专项检查<span>241</span></h1>",
+                          info="<div>2022年07月10日 07:15</div>"))
+    assert item.title == "某某市开展校园食品安全专项检查"
+
+
+def test_generic_page_title_gives_way_to_the_printed_headline() -> None:
+    html = _page(title="某某科普-辟谣文章", headline="<div class='rumor-title'>徒手接住飞来的子弹可能吗？</div>",
+                 info="<div class='rumor-info'>来源： 某某科普-科学原理</div>")
+    item = _extract(html)
+    assert item.title == "徒手接住飞来的子弹可能吗？"
+    assert item.organization == "某某科普-科学原理"
+
+
+def test_date_printed_below_the_body() -> None:
+    after = "<div class='postDesc'>posted @ 2024-05-09 14:45 某博主 阅读(430)</div>"
+    item = _extract(_page(after="<div>分享到：</div>" + after), "http://blog.example.cn/p/1")
+    assert item.published == "2024-05-09T14:45:00+08:00"
+
+
+def test_a_page_without_a_date_has_none() -> None:
+    item = _extract(_page(info="<div>来源：某某市市场监督管理局</div>"), "http://www.example.cn/news/detail.html")
+    assert item.published is None
+    assert any(note == "published: no date on the page" for note in item.notes)
