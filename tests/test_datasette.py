@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from xml.etree import ElementTree
@@ -156,9 +157,12 @@ def test_foodnews_serve_over_http(archive_db) -> None:  # type: ignore[no-untype
                 with urllib.request.urlopen(url, timeout=5) as response:
                     data = json.load(response)
                 break
+            except urllib.error.HTTPError as exc:
+                raise AssertionError(f"serve answered {exc.code}: {exc.read()[:500]!r}") from None
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"serve did not answer: {proc.stdout.read() if proc.stdout else ''}")
+                    proc.kill()  # so that reading its output cannot block
+                    raise AssertionError(f"serve did not answer: {proc.communicate()[0]}") from None
                 time.sleep(0.2)
         assert {r["title"] for r in data["rows"]} == {a.title for a in articles}
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/foodnews/rejects.json?_shape=objects") as response:

@@ -362,3 +362,26 @@ async def test_archive_from_before_the_search_index_is_upgraded(tmp_path: Path) 
         rows = (await ds.client.get("/foodnews/articles.json", params={"_search": query, "_shape": "objects",
                                                                         "_size": "max"})).json()["rows"]
         assert {r["id"] for r in rows} == expected_ids(old, query), query
+
+
+async def test_frequent_words_walk_indexes_rare_words_look_up_rows(ds, planted) -> None:  # type: ignore[no-untyped-def]
+    """The plugin picks the query shape from the number of matches (both give the exact set, above)."""
+    _, articles = planted
+    for query, dense in (("食品", True), ("检出沙门", False)):
+        data = (await ds.client.get("/foodnews/articles.json", params={"_search": query})).json()
+        assert ("+rowid in" in data["query"]["sql"]) is dense, query
+        assert data["filtered_table_rows_count"] == len(expected_ids(articles, query))
+
+
+async def test_search_one_column_and_raw_mode(ds, planted) -> None:  # type: ignore[no-untyped-def]
+    _, articles = planted
+    data = (await ds.client.get("/foodnews/articles.json", params={
+        "_search_title": "奶粉", "_shape": "objects", "_size": "max", "_col": "title"})).json()
+    assert {r["id"] for r in data["rows"]} == {
+        article_id(a.url) for a in articles if "奶粉" in search.normalise(a.title)}
+    # Raw mode passes FTS5 syntax through: the index's own tokens, OR and NEAR work.
+    data = (await ds.client.get("/foodnews/articles.json", params={
+        "_search": "奶粉 OR 邯郸", "_searchmode": "raw", "_shape": "objects", "_size": "max"})).json()
+    assert {r["id"] for r in data["rows"]} == expected_ids(articles, "奶粉") | expected_ids(articles, "邯郸")
+    bad = await ds.client.get("/foodnews/articles.json", params={"_search": "奶粉 AND", "_searchmode": "raw"})
+    assert bad.status_code == 400

@@ -125,7 +125,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"serve did not start: {proc.stdout.read() if proc.stdout else ''}")
+                    proc.kill()  # so that reading its output cannot block
+                    raise AssertionError(f"serve did not start: {proc.communicate()[0]}") from None
                 time.sleep(0.2)
         yield base, articles
     finally:
