@@ -27,7 +27,7 @@ KNOWN_BODY = (
 HAN = re.compile(r"[\u3400-\u9fff]")
 SENTENCE_PUNCT = re.compile(r"[，。！？；,.!?;：:、]")
 END_PUNCT = re.compile(r"[。！？!?.…”’」』）)\"]$")
-WORD = re.compile(r"[A-Za-z]+")
+WORD = re.compile(r"[^\W\d_]+")
 STOPWORDS = frozenset(
     "the a an and or of to in on for with at by from as is are was were be been it its this that these those he "
     "she they we you i his her their our not but have has had will would can could said says".split()
@@ -46,6 +46,20 @@ EDITOR_LINE = re.compile(
 INFO_LABEL = re.compile(r"(?:来源|來源|作者|记者|發布|发布|时间|時間|日期|编辑|编者|浏览|阅读|点击|字号|稿源)\s*[:：]")
 ATTACHMENT_LINE = re.compile(r"^\s*(?:附件|附表|Attachment)\s*\d*\s*[:：]", re.I)
 DATE_ONLY = re.compile(r"^[\s\d年月日时分:：/\-.]+$")
+
+
+# Class/id words of page furniture (readability's "unlikely candidates"), matched at the start of a word.
+STRONG_UNLIKELY = re.compile(
+    r"(?<![a-z])(?:comment|reply|replies|discuss|recommend|related|relate|footer|sidebar|pinglun|tuijian"
+    r"|xiangguan|copyright|disclaimer|newsletter|subscribe|popup|modal)",
+    re.I,
+)
+UNLIKELY = re.compile(
+    r"(?<![a-z])(?:hot|rank|popular|nav|menu|breadcrumb|crumb|advert|ads?(?![a-z])|banner|sponsor|promo|login"
+    r"|toolbar|tags?(?![a-z])|share|social|widget|aside|remen|paihang)",
+    re.I,
+)
+LIKELY = re.compile(r"article|content|main|post|text|body|entry|story|detail|zoom|TRS_|artibody", re.I)
 
 
 @dataclass
@@ -86,6 +100,9 @@ def classify(block: Block) -> str:
             stops = sum(1 for w in words if w.lower() in STOPWORDS)
             if stops / len(words) >= 0.15:
                 return "good"
+            # Other languages written with spaces: sentences of ordinary-length words.
+            if len(words) >= 15 and SENTENCE_PUNCT.search(text) and 3 <= block.chars / len(words) <= 12:
+                return "good"
         return "neutral"
     if len(text) < 120 and (INFO_LABEL.search(text[:40]) or EDITOR_LINE.match(text)):
         return "neutral"  # a byline or info line, even if it has punctuation
@@ -111,6 +128,43 @@ def _ancestry(el: Any) -> list[Any]:
         chain.append(parent)
         parent = parent.getparent()
     return chain
+
+
+def furniture(page: Page, classes: list[str]) -> list[bool]:
+    """For each block: does it sit inside page furniture (comments, related links, navigation, footer)?
+
+    An element is furniture by its tag (nav, footer, aside) or class/id words, unless it holds most of the
+    page's good text: a wrapper named ``page-ad-margins`` around the whole article is not an advert.
+    """
+    good: dict[Any, int] = {}
+    total = 0
+    for block, kind in zip(page.blocks, classes, strict=True):
+        if kind == "good":
+            total += block.chars
+            for el in _ancestry(block.element):
+                good[el] = good.get(el, 0) + block.chars
+    cache: dict[Any, bool] = {}
+    body = page.root.find("body")
+
+    def unlikely(el: Any) -> bool:
+        if el is None or el is body or not isinstance(el.tag, str):
+            return False
+        if el in cache:
+            return cache[el]
+        names = f"{el.get('class') or ''} {el.get('id') or ''}"
+        share = good.get(el, 0) / total if total else 0.0
+        if el.tag in ("nav", "footer", "aside") and share < 0.5:
+            verdict = True
+        elif names.strip() and STRONG_UNLIKELY.search(names) and share < 0.6:
+            verdict = True
+        elif names.strip() and UNLIKELY.search(names) and not LIKELY.search(names) and share < 0.3:
+            verdict = True
+        else:
+            verdict = unlikely(el.getparent())
+        cache[el] = verdict
+        return verdict
+
+    return [unlikely(b.element) for b in page.blocks]
 
 
 def choose_container(page: Page, classes: list[str]) -> Any:
@@ -164,6 +218,8 @@ def _is_centered(el: Any) -> bool:
 def find_body(page: Page, rule_container: Any = None, title_text: str | None = None) -> Body | None:
     """The article body of a page; ``rule_container`` is an element a source's rules picked."""
     classes = [classify(b) for b in page.blocks]
+    if rule_container is None:
+        classes = ["bad" if off and kind == "good" else kind for kind, off in zip(classes, furniture(page, classes), strict=True)]
     how = "site rule"
     container = rule_container
     if container is None:

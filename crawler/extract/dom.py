@@ -26,7 +26,7 @@ HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 # Elements whose content is never article text.
 DROP_TAGS = frozenset(
     "script style noscript template iframe object embed select button textarea input svg canvas video audio "
-    "map area head title link meta base form label option datalist".split()
+    "map area head title link meta base option datalist".split()
 )
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.I)
 _SPACE = re.compile(r"\s+")
