@@ -222,3 +222,18 @@ def test_a_page_without_a_date_has_none() -> None:
     item = _extract(_page(info="<div>来源：某某市市场监督管理局</div>"), "http://www.example.cn/news/detail.html")
     assert item.published is None
     assert any(note == "published: no date on the page" for note in item.notes)
+
+
+def test_headline_printed_twice_uses_the_copy_above_the_body() -> None:
+    html = _page(top="<div class='mobile'><h1>某某市开展校园食品安全专项检查</h1></div><ul><li>菜单一</li></ul>",
+                 info="<div class='inform'><p>2024-05-13 13:48</p><p>来源：某某网</p></div>")
+    item = _extract(html)
+    assert item.organization == "某某网"
+    assert item.published == "2024-05-13T13:48:00+08:00"
+
+
+def test_infobox_fields_are_not_the_article_date_or_source() -> None:
+    info = "<dl><dt>批准时间</dt><dd>2023年12月27日</dd><dt>核准面积</dt><dd>95公顷</dd></dl>"
+    item = _extract(_page(info=info), "http://www.example.cn/item/1")
+    assert item.published is None
+    assert item.organization is None

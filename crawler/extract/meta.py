@@ -313,6 +313,13 @@ def _locate(page: Page, title: str | None, title_el: Any, body: Body | None) -> 
             if block.element is title_el:
                 t_idx = i
                 break
+    if t_idx is not None and start is not None and t_idx < start:
+        # a headline printed twice (desktop and mobile templates): the copy nearest the body has the info line
+        text = blocks[t_idx].text
+        for i in range(start - 1, max(t_idx, start - 60), -1):
+            if blocks[i].text == text:
+                t_idx = i
+                break
     if t_idx is None and title:
         stop = start if start is not None else min(len(blocks), 600)
         for i in range(stop - 1, max(-1, stop - 60), -1):
@@ -420,6 +427,23 @@ def _unlabelled_source(lines: list[tuple[str, Any]]) -> str | None:
     return None
 
 
+def _drop_other_fields(zone: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """Leave out key/value rows (``<dt>批准时间</dt><dd>2023年12月27日</dd>``) whose key is not a publication
+    label: an infobox date or name is not the article's."""
+    kept: list[tuple[str, Any]] = []
+    for i, (text, el) in enumerate(zone):
+        tag = el.tag if el is not None else ""
+        if tag in ("dt", "th"):
+            continue
+        if tag in ("dd", "td") and i and zone[i - 1][1] is not None and zone[i - 1][1].tag in ("dt", "th"):
+            key = zone[i - 1][0].strip(" :：")
+            if key.replace(" ", "") not in DATE_LABELS + SOURCE_LABELS + AUTHOR_LABELS:
+                continue
+            text = f"{key}：{text}"
+        kept.append((text, el))
+    return kept
+
+
 def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | None,
                   rules: dict[str, str | None]) -> Metadata:
     """Metadata of the article; ``rules`` holds what the source's selectors found (or None)."""
@@ -433,6 +457,7 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
     zone = [(b.text, b.element) for b in _zone(page, layout, body) if b.text and len(b.text) <= 200]
     seen = {text for text, _ in zone}
     zone += [(line, None) for line in (body.head[-6:] if body else []) if line not in seen and len(line) <= 200]
+    zone = _drop_other_fields(zone)
     head = normalize_space(" ".join(text for text, _ in zone))[:800]
     tail_lines = [t for t in (body.tail[:10] if body else []) if len(t) <= 120]
     if not tail_lines and layout.end is not None:
