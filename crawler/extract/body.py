@@ -113,21 +113,19 @@ def classify(block: Block) -> str:
     return "neutral"
 
 
-def _element_text_chars(blocks: list[Block]) -> dict[Any, int]:
-    totals: dict[Any, int] = {}
-    for block in blocks:
-        for el in _ancestry(block.element):
-            totals[el] = totals.get(el, 0) + block.chars
+def tree_sums(page: Page, values: list[float]) -> dict[Any, float]:
+    """Per element, the sum of ``values`` (one per block) over the blocks inside it: one bottom-up pass."""
+    totals: dict[Any, float] = {}
+    for block, value in zip(page.blocks, values, strict=True):
+        if value:
+            totals[block.element] = totals.get(block.element, 0.0) + value
+    for el in reversed(page.elements):
+        value = totals.get(el)
+        if value:
+            parent = el.getparent()
+            if parent is not None:
+                totals[parent] = totals.get(parent, 0.0) + value
     return totals
-
-
-def _ancestry(el: Any) -> list[Any]:
-    chain = [el]
-    parent = el.getparent()
-    while parent is not None:
-        chain.append(parent)
-        parent = parent.getparent()
-    return chain
 
 
 def furniture(page: Page, classes: list[str]) -> list[bool]:
@@ -136,32 +134,30 @@ def furniture(page: Page, classes: list[str]) -> list[bool]:
     An element is furniture by its tag (nav, footer, aside) or class/id words, unless it holds most of the
     page's good text: a wrapper named ``page-ad-margins`` around the whole article is not an advert.
     """
-    good: dict[Any, int] = {}
-    total = 0
-    for block, kind in zip(page.blocks, classes, strict=True):
-        if kind == "good":
-            total += block.chars
-            for el in _ancestry(block.element):
-                good[el] = good.get(el, 0) + block.chars
+    good = tree_sums(page, [b.chars if k == "good" else 0 for b, k in zip(page.blocks, classes, strict=True)])
+    total = sum(b.chars for b, k in zip(page.blocks, classes, strict=True) if k == "good")
     cache: dict[Any, bool] = {}
     body = page.root.find("body")
 
     def unlikely(el: Any) -> bool:
-        if el is None or el is body or not isinstance(el.tag, str):
-            return False
-        if el in cache:
-            return cache[el]
-        names = f"{el.get('class') or ''} {el.get('id') or ''}"
-        share = good.get(el, 0) / total if total else 0.0
-        if el.tag in ("nav", "footer", "aside") and share < 0.5:
-            verdict = True
-        elif names.strip() and STRONG_UNLIKELY.search(names) and share < 0.6:
-            verdict = True
-        elif names.strip() and UNLIKELY.search(names) and not LIKELY.search(names) and share < 0.3:
-            verdict = True
-        else:
-            verdict = unlikely(el.getparent())
-        cache[el] = verdict
+        chain = []
+        verdict = False
+        while el is not None and el is not body and isinstance(el.tag, str):
+            if el in cache:
+                verdict = cache[el]
+                break
+            chain.append(el)
+            names = f"{el.get('class') or ''} {el.get('id') or ''}"
+            share = good.get(el, 0) / total if total else 0.0
+            if (el.tag in ("nav", "footer", "aside") and share < 0.5) or names.strip() and (
+                (STRONG_UNLIKELY.search(names) and share < 0.6)
+                or (UNLIKELY.search(names) and not LIKELY.search(names) and share < 0.3)
+            ):
+                verdict = True
+                break
+            el = el.getparent()
+        for item in chain:
+            cache[item] = verdict
         return verdict
 
     return [unlikely(b.element) for b in page.blocks]
@@ -169,39 +165,37 @@ def furniture(page: Page, classes: list[str]) -> list[bool]:
 
 def choose_container(page: Page, classes: list[str]) -> Any:
     """The element where good text most outweighs bad text; on a tie, the tighter one."""
-    score: dict[Any, float] = {}
-    for block, kind in zip(page.blocks, classes, strict=True):
-        if kind == "neutral":
-            continue
-        value = block.chars if kind == "good" else -block.chars
-        for el in _ancestry(block.element):
-            score[el] = score.get(el, 0.0) + value
+    values = [b.chars if k == "good" else -b.chars if k == "bad" else 0
+              for b, k in zip(page.blocks, classes, strict=True)]
+    score = tree_sums(page, values)
     if not score:
         return None
     best = max(score.values())
     if best <= 0:
         return None
-    sizes = _element_text_chars(page.blocks)
+    sizes = tree_sums(page, [b.chars for b in page.blocks])
     candidates = [el for el, s in score.items() if s >= best * 0.97]
     return min(candidates, key=lambda el: sizes.get(el, 0))
 
 
+_KNOWN_IDS = {q[1:]: i for i, q in enumerate(KNOWN_BODY) if q.startswith("#")}
+_KNOWN_CLASSES = {q[1:]: i for i, q in enumerate(KNOWN_BODY) if q.startswith(".")}
+
+
 def _known_container(page: Page) -> tuple[Any, str] | None:
-    from parsel import Selector
-
-    sel = Selector(root=page.root, type="html")
-    for query in KNOWN_BODY:
-        for item in sel.css(query):
-            return item.root, "template " + query
-    return None
-
-
-def _inside(el: Any, container: Any) -> bool:
-    while el is not None:
-        if el is container:
-            return True
-        el = el.getparent()
-    return False
+    """The first element of a known CMS template's body container, in KNOWN_BODY's order of preference."""
+    best: tuple[int, Any] | None = None
+    for el in page.elements:
+        rank = _KNOWN_IDS.get(el.get("id") or "")
+        classes = el.get("class")
+        if classes:
+            for name in classes.split():
+                found = _KNOWN_CLASSES.get(name)
+                if found is not None and (rank is None or found < rank):
+                    rank = found
+        if rank is not None and (best is None or rank < best[0]):
+            best = (rank, el)
+    return (best[1], "template " + KNOWN_BODY[best[0]]) if best else None
 
 
 def _is_centered(el: Any) -> bool:
@@ -226,14 +220,16 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
         known = _known_container(page)
         if known is not None:
             el, how = known
+            inside = set(el.iter())
             chars = sum(b.chars for b, k in zip(page.blocks, classes, strict=True)
-                        if k == "good" and _inside(b.element, el))
+                        if k == "good" and b.element in inside)
             container = el if chars >= 30 else None
     if container is None:
         container, how = choose_container(page, classes), "density"
     if container is None:
         return None
-    members = [(b, k) for b, k in zip(page.blocks, classes, strict=True) if _inside(b.element, container)]
+    inside = set(container.iter())
+    members = [(b, k) for b, k in zip(page.blocks, classes, strict=True) if b.element in inside]
     goods = [i for i, (_, k) in enumerate(members) if k == "good"]
     body = Body(container=container, how=how)
     if not goods:
@@ -285,7 +281,7 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
     for a in container.iter("a"):
         href = (a.get("href") or "").strip()
         if href and ATTACHMENT_EXT.search(urlsplit(href).path):
-            body.attachments.append({"url": urljoin(page.url, href), "title": " ".join(a.text_content().split()) or None})
+            body.attachments.append({"url": urljoin(page.url, href), "title": " ".join("".join(a.itertext()).split()) or None})
     return body
 
 

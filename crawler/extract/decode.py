@@ -44,7 +44,7 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
             return text, _canonical(bom_encoding) or "utf-8"
     # Valid multi-byte UTF-8 is next to impossible by chance in GBK or Big5 text, so it wins over a
     # declaration: pages declared gb2312 but saved as UTF-8 are common on Chinese CMS sites.
-    if max(data, default=0) >= 0x80:
+    if not data.isascii():
         text = _try(data, "utf-8")
         if text is not None:
             return text, "utf-8"

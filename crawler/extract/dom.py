@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urljoin
 
 import lxml.etree
-import lxml.html
 
 from crawler.extract.text import normalize_space
 
@@ -30,11 +29,16 @@ DROP_TAGS = frozenset(
 )
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.I)
 _SPACE = re.compile(r"\s+")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+_PARSER = lxml.etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 
 
 @dataclass
 class Block:
-    """A run of text as a reader sees it (a paragraph, heading, list item, table row) or an image."""
+    """A run of text as a reader sees it (a paragraph, heading, list item, table row) or an image.
+
+    ``chars`` is the length of the text without white space.
+    """
 
     text: str
     element: Any
@@ -42,11 +46,7 @@ class Block:
     image: str | None = None
     heading: bool = False
     figcaption: bool = False
-
-    @property
-    def chars(self) -> int:
-        """Length of the text without white space."""
-        return len(_SPACE.sub("", self.text))
+    chars: int = 0
 
 
 @dataclass
@@ -60,6 +60,7 @@ class Page:
     page_title: str = ""
     canonical_url: str | None = None
     blocks: list[Block] = field(default_factory=list)
+    elements: list[Any] = field(default_factory=list)
     scripts: str = ""
 
 
@@ -96,13 +97,17 @@ def _json_ld(scripts: list[str]) -> dict[str, Any]:
 
 def parse_page(text: str, url: str) -> Page | str:
     """Parse decoded HTML into a `Page`, or return why it cannot be parsed."""
+    # Plain lxml elements (no lxml.html element classes): the walks below are the engine's hot path.
+    text = _XML_DECLARATION.sub("", text or "", count=1)
     try:
-        root = lxml.html.document_fromstring(text or "<html></html>")
-    except (lxml.etree.ParserError, ValueError) as exc:
+        root = lxml.etree.fromstring(text, _PARSER) if text.strip() else None
+    except (lxml.etree.XMLSyntaxError, ValueError) as exc:
         return f"unparseable HTML: {exc}"
+    if root is None:
+        return "empty page"
     page = Page(url=url, root=root, meta=_meta(root))
     title = root.find(".//title")
-    page.page_title = normalize_space(title.text_content()) if title is not None else ""
+    page.page_title = normalize_space("".join(title.itertext())) if title is not None else ""
     canonical = root.find(".//link[@rel='canonical']")
     if canonical is not None and (canonical.get("href") or "").strip():
         page.canonical_url = urljoin(url, canonical.get("href").strip())
@@ -118,6 +123,7 @@ def parse_page(text: str, url: str) -> Page | str:
     page.scripts = "\n".join(inline)
     _clean(root)
     page.blocks = flatten(root.find("body") if root.find("body") is not None else root, url)
+    page.elements = [el for el in root.iter() if isinstance(el.tag, str)]
     return page
 
 
@@ -155,20 +161,20 @@ def flatten(container: Any, base_url: str) -> list[Block]:
     def flush() -> None:
         if not buf:
             return
-        text = normalize_space("".join(buf))
+        words = "".join(buf).split()
         buf.clear()
-        if text:
+        if words:
             owner = owners[-1]
             tag = owner.tag if isinstance(owner.tag, str) else ""
-            blocks.append(Block(text=text, element=owner, link_chars=link[0], heading=tag in HEADINGS,
-                                figcaption=tag == "figcaption"))
+            blocks.append(Block(text=" ".join(words), element=owner, link_chars=link[0], heading=tag in HEADINGS,
+                                figcaption=tag == "figcaption", chars=sum(map(len, words))))
         link[0] = 0
 
     def add(text: str | None, in_link: bool) -> None:
         if text:
             buf.append(text)
             if in_link:
-                link[0] += len(_SPACE.sub("", text))
+                link[0] += len(text) - sum(map(text.count, (" ", "\n", "\t", "\r", "\u3000", "\xa0")))
 
     def walk(el: Any, in_link: bool) -> None:
         for child in el:
@@ -186,11 +192,11 @@ def flatten(container: Any, base_url: str) -> list[Block]:
             elif tag == "tr" and not any(isinstance(c.tag, str) and c.tag in BLOCK_TAGS and c.tag not in ("td", "th")
                                          for cell in child for c in cell.iter()):
                 flush()
-                cells = [normalize_space(c.text_content()) for c in child if c.tag in ("td", "th")]
+                cells = [normalize_space("".join(c.itertext())) for c in child if c.tag in ("td", "th")]
                 row = " | ".join(c for c in cells if c)
-                links = sum(len(_SPACE.sub("", a.text_content())) for a in child.iter("a"))
+                links = sum(len("".join("".join(a.itertext()).split())) for a in child.iter("a"))
                 if row:
-                    blocks.append(Block(text=row, element=child, link_chars=links))
+                    blocks.append(Block(text=row, element=child, link_chars=links, chars=len("".join(row.split()))))
                 for img in child.iter("img"):
                     src = (img.get("src") or "").strip()
                     if src and not src.startswith("data:"):

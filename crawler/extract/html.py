@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 import lxml.etree
 import lxml.html
@@ -71,7 +72,7 @@ def _select(sel: Selector, query: str | None) -> list[Any]:
 
 def _select_text(sel: Selector, query: str | None) -> str | None:
     for root in _select(sel, query):
-        text = normalize_space(root if isinstance(root, str) else root.text_content())
+        text = normalize_space(root if isinstance(root, str) else "".join(root.itertext()))
         if text:
             return text
     return None
@@ -123,13 +124,25 @@ def extract_html(text: str, url: str, rules: SiteRules | None = None) -> Extract
     out.images = body.images
     out.attachments = body.attachments
     out.notes = [f"body: {body.how}", *meta.notes]
-    out.body_html = sanitize_html(lxml.html.tostring(body.container, encoding="unicode", method="html"), url)
+    _absolute_links(body.container, url)
+    out.body_html = sanitize_html(lxml.html.tostring(body.container, encoding="unicode", method="html"))
 
     if not out.title:
         out.reject = "no title found"
     elif sum(len(p) for p in out.paragraphs) < 20:
         out.reject = "no body text found"
     return out
+
+
+def _absolute_links(container: Any, base_url: str) -> None:
+    for el in container.iter("a", "img"):
+        attr = "href" if el.tag == "a" else "src"
+        value = (el.get(attr) or "").strip()
+        if value and not value.startswith(("http://", "https://", "#", "javascript:", "data:")):
+            try:
+                el.set(attr, urljoin(base_url, value))
+            except ValueError:
+                continue
 
 
 def sanitize_html(html: str, base_url: str = "") -> str:
