@@ -38,6 +38,7 @@ browser-deps:
 BENCH_ARTICLES ?= 1000000
 BENCH_DB ?= data/bench/search-$(BENCH_ARTICLES).db
 bench-search: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/bench_search.py --articles $(BENCH_ARTICLES) --db $(BENCH_DB)
 
 ## score: extraction accuracy on ../shared/corpus (skipped when it is absent)
