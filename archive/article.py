@@ -62,7 +62,7 @@ def sanitize_body(html: str | None, base_url: str | None = None) -> Markup:
         set_tag_attribute_values={"img": {"loading": "lazy", "referrerpolicy": "no-referrer"}},
         strip_comments=True,
     )
-    return Markup(cleaned)  # noqa: S704 (nh3's output is the sanitised HTML)
+    return Markup(cleaned)
 
 
 # --- revisions ---------------------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ MAX_DIFF_CHARS = 40_000  # longer texts are compared paragraph by paragraph only
 
 def _tokens(text: str) -> list[str]:
     """Units of comparison: characters for CJK text, words and spaces for the rest."""
-    return re.findall(r"[A-Za-z0-9_]+|\s+|.", text, flags=re.S)
+    return re.findall(r"[A-Za-z0-9_]+|\s+|.", text, flags=re.DOTALL)
 
 
 def diff(old: str | None, new: str | None) -> list[dict[str, str]]:

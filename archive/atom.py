@@ -41,7 +41,7 @@ def atom_date(value: Any) -> str | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
     if parsed.tzinfo is None:
@@ -140,7 +140,7 @@ def rows_as_dicts(columns: Sequence[str], rows: Iterable[Any]) -> list[dict[str,
         if isinstance(row, Mapping):
             out.append(dict(row))
         elif hasattr(row, "keys"):
-            out.append({k: row[k] for k in row.keys()})
+            out.append({k: row[k] for k in row.keys()})  # noqa: SIM118 (iterating a sqlite3.Row gives values)
         else:
             out.append(dict(zip(columns, row)))
     return out

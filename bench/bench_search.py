@@ -42,9 +42,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from archive import search  # noqa: E402
-from archive.store import Archive  # noqa: E402
-from crawler.items import Article, Attachment, Image  # noqa: E402
+from archive import search
+from archive.store import Archive
+from crawler.items import Article, Attachment, Image
 
 SEED = 20261125
 QUERIES: dict[str, list[str]] = {

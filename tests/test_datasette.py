@@ -7,7 +7,6 @@ import hashlib
 import json
 import re
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -74,7 +73,7 @@ async def test_every_table_and_column_is_described(ds) -> None:  # type: ignore[
     tables = metadata["databases"]["foodnews"]["tables"]
     db = ds.get_database("foodnews")
     for table in await db.table_names():
-        if await db.execute_fn(lambda conn, t=table: conn.execute(  # noqa: B023
+        if await db.execute_fn(lambda conn, t=table: conn.execute(
                 "select sql from sqlite_master where name = ?", [t]).fetchone()[0].startswith("CREATE VIRTUAL")):
             continue
         if table.startswith("articles_search") or table in ("_sqlite_migrations", "_search_index"):

@@ -236,7 +236,7 @@ def test_stock_sqlite_can_search_without_custom_functions(planted) -> None:  # t
     """The documented pure-SQL pattern (docs/search.md) on a plain connection: no plugin, no extension."""
     path, articles = planted
     sql = (Path(__file__).resolve().parents[1] / "docs" / "search.md").read_text(encoding="utf-8")
-    pattern = re.search(r"```sql\n(-- stock sqlite3: one Chinese word.*?)```", sql, re.S)
+    pattern = re.search(r"```sql\n(-- stock sqlite3: one Chinese word.*?)```", sql, re.DOTALL)
     assert pattern, "docs/search.md lost its stock-sqlite3 query"
     query_sql = pattern.group(1)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)

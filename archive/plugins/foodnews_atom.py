@@ -15,8 +15,7 @@ from archive import atom
 def _page_url(datasette: Any, request: Any) -> str:
     """The HTML page a feed mirrors: the feed's own URL without the .atom extension."""
     path = request.path
-    if path.endswith(".atom"):
-        path = path[: -len(".atom")]
+    path = path.removesuffix(".atom")
     query = request.query_string
     return datasette.absolute_url(request, path + (f"?{query}" if query else ""))
 
@@ -36,7 +35,7 @@ async def render_atom(datasette: Any, request: Any, database: str, table: str | 
             row_url = datasette.absolute_url(
                 request, datasette.urls.row(database, table, ",".join(str(row[pk]) for pk in pks))
             )
-        elif "article" in row and row["article"]:
+        elif row.get("article"):
             row_url = datasette.absolute_url(request, datasette.urls.row(database, "articles", str(row["article"])))
         entries.append(atom.row_entry(row, row_url))
     name = query_name or table or database

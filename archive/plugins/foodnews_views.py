@@ -16,7 +16,6 @@ from markupsafe import Markup
 
 from archive.article import revision_history, safe_url, sanitize_body
 
-
 _ARTICLE_ID = re.compile(r"[0-9a-f]{16}")
 
 

@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_search import build_planted, expected_ids
 
 from archive.store import article_id
 from crawler.items import Article, Attachment, Image
-from test_search import build_planted, expected_ids
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
