@@ -35,7 +35,7 @@ STOPWORDS = frozenset(
 BOILERPLATE = re.compile(
     r"^(?:分享到|分享至|扫一扫|掃一掃|【?\s*打印|【?\s*关闭|相关新闻|相关阅读|相关文章|相關新聞|延伸阅读|推荐阅读|热门推荐"
     r"|版权所有|版權所有|Copyright|©|上一篇|下一篇|返回顶部|返回首页|字号\s*[:：]|举报|收藏|点赞|评论\s*\d*$|登录|注册"
-    r"|声明[:：]|免责声明|本文系|特别声明|网站声明|扫码|长按|点击(?:关注|阅读|查看)|阅读原文|Share (?:this|on)|Follow us"
+    r"|声明[:：]|免责声明|平台声明|本文系|特别声明|网站声明|扫码|长按|点击(?:关注|阅读|查看)|阅读原文|Share (?:this|on)|Follow us"
     r"|Sign up|Subscribe|Advertisement|ADVERTISEMENT|Related:|Read more|Read More|Click here)",
     re.I,
 )
@@ -212,6 +212,9 @@ def _is_centered(el: Any) -> bool:
 def find_body(page: Page, rule_container: Any = None, title_text: str | None = None) -> Body | None:
     """The article body of a page; ``rule_container`` is an element a source's rules picked."""
     classes = [classify(b) for b in page.blocks]
+    if title_text:
+        # The headline repeated above the body is not body text, however sentence-like.
+        classes = ["neutral" if b.text == title_text else k for b, k in zip(page.blocks, classes, strict=True)]
     if rule_container is None:
         classes = ["bad" if off and kind == "good" else kind for kind, off in zip(classes, furniture(page, classes), strict=True)]
     how = "site rule"
@@ -229,7 +232,8 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
     if container is None:
         return None
     inside = set(container.iter())
-    members = [(b, k) for b, k in zip(page.blocks, classes, strict=True) if b.element in inside]
+    members = _main_cluster([(b, k) for b, k in zip(page.blocks, classes, strict=True) if b.element in inside],
+                            title_text)
     goods = [i for i, (_, k) in enumerate(members) if k == "good"]
     body = Body(container=container, how=how)
     if not goods:
@@ -283,6 +287,45 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
         if href and ATTACHMENT_EXT.search(urlsplit(href).path):
             body.attachments.append({"url": urljoin(page.url, href), "title": " ".join("".join(a.itertext()).split()) or None})
     return body
+
+
+def _junk(block: Block, kind: str, title: str | None) -> bool:
+    """A line that is neither text nor a heading: player controls, counters, stray labels."""
+    if kind == "bad":
+        return True
+    if kind == "good" or block.image or block.heading:
+        return False
+    text = block.text
+    return block.chars <= 5 or not WORD.search(text) and not HAN.search(text)
+
+
+def _main_cluster(members: list[tuple[Block, str]], title: str | None) -> list[tuple[Block, str]]:
+    """Inside the container, the runs of text separated by long stretches of junk (a video player, an
+    advert, a block of links): the run with the most good text, and any other run at least half as good.
+    Runs of three or more junk lines inside what is kept are dropped too."""
+    junk = [_junk(b, k, title) for b, k in members]
+    clusters: list[list[int]] = [[]]
+    run = 0
+    for i, is_junk in enumerate(junk):
+        run = run + 1 if is_junk else 0
+        if run == 4:
+            clusters.append([])
+        clusters[-1].append(i)
+    good = [sum(members[i][0].chars for i in c if members[i][1] == "good") for c in clusters]
+    best = max(good) if good else 0
+    kept = sorted(i for c, g in zip(clusters, good, strict=True) if best and g >= best / 2 for i in c)
+    keep = set(kept)
+    # Drop runs of 3+ junk lines within what is kept.
+    i = 0
+    while i < len(kept):
+        j = i
+        while j < len(kept) and junk[kept[j]]:
+            j += 1
+        if j - i >= 3:
+            for k in kept[i:j]:
+                keep.discard(k)
+        i = j + 1 if j == i else j
+    return [m for i, m in enumerate(members) if i in keep]
 
 
 def _sentence_like(text: str, title: str | None) -> bool:
