@@ -90,10 +90,15 @@ def classify(block: Block) -> str:
     if ATTACHMENT_LINE.match(text):
         return "neutral"  # 附件：<a>file</a> is all link, and part of the article
     density = block.link_chars / chars
-    if density > 0.5 or BOILERPLATE.match(text):
+    if BOILERPLATE.match(text):
         return "bad"
     if density > 0.3:
-        return "neutral"
+        # A link list, unless the text beside the links is itself a paragraph (a bulleted summary whose
+        # lead-in is a link).
+        unlinked = chars - block.link_chars
+        if unlinked >= 100 and density <= 0.7 and SENTENCE_PUNCT.search(text):
+            return "good"
+        return "bad" if density > 0.5 else "neutral"
     if _is_english(text):
         words = WORD.findall(text)
         if len(words) >= 12:
