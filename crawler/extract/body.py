@@ -36,6 +36,8 @@ BOILERPLATE = re.compile(
     r"^(?:分享到|分享至|扫一扫|掃一掃|【?\s*打印|【?\s*关闭|相关新闻|相关阅读|相关文章|相關新聞|延伸阅读|推荐阅读|热门推荐"
     r"|版权所有|版權所有|Copyright|©|上一篇|下一篇|返回顶部|返回首页|字号\s*[:：]|举报|收藏|点赞|评论\s*\d*$|登录|注册"
     r"|声明[:：]|免责声明|平台声明|本文系|特别声明|网站声明|扫码|长按|点击(?:关注|阅读|查看)|阅读原文|Share (?:this|on)|Follow us"
+    r"|关键字\s*[:：]|关键词\s*[:：]|标签\s*[:：]|更多猛料|欢迎扫描|欢迎关注|回复【|\d+、回复【|点击菜单|点击下载|本地日志"
+    r"|\S{0,8}公众号$|新酷产品第一时间|往期回顾|往期推荐|精彩推荐|猜你喜欢|热门评论|网友评论|我要评论|发表评论|查看更多"
     r"|Sign up|Subscribe|Advertisement|ADVERTISEMENT|Related:|Read more|Read More|Click here)",
     re.I,
 )
@@ -44,6 +46,12 @@ EDITOR_LINE = re.compile(
     r"(?P<name>[^）)\]】]{0,30}?)\s*[）)\]】]?$"
 )
 INFO_LABEL = re.compile(r"(?:来源|來源|作者|记者|發布|发布|时间|時間|日期|编辑|编者|浏览|阅读|点击|字号|稿源)\s*[:：]")
+# Lines after which a page carries no more article text, however text-like what follows.
+END_MARKER = re.compile(
+    r"^[【\[（(]?\s*(?:相关阅读|相关新闻|相关文章|延伸阅读|推荐阅读|往期回顾|往期推荐|更多精彩|精彩推荐|猜你喜欢|热门评论"
+    r"|网友评论)\s*[】\]）)]?\s*[:：]?\s*$",
+    re.I,
+)
 ATTACHMENT_LINE = re.compile(r"^\s*(?:附件|附表|Attachment)\s*\d*\s*[:：]", re.I)
 DATE_ONLY = re.compile(r"^[\s\d年月日时分:：/\-.]+$")
 
@@ -261,7 +269,13 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
     body.head = [b.text for b, _ in members[:first] if b.text]
     body.tail = [b.text for b, _ in members[last + 1:] if b.text]
     pending: dict[str, Any] | None = None
-    for block, kind in members[first: last + 1]:
+    kept = members[first: last + 1]
+    for i, (block, _) in enumerate(kept):
+        if i and END_MARKER.match(block.text):
+            body.tail.extend(b.text for b, _ in kept[i:] if b.text)
+            kept = kept[:i]
+            break
+    for block, kind in kept:
         if block.image:
             if not (kind == "bad"):
                 pending = {"url": block.image, "caption": None, "credit": None}
