@@ -30,6 +30,7 @@ DROP_TAGS = frozenset(
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.I)
 _SPACE = re.compile(r"\s+")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+_CLOSING_ROOT = re.compile(r"</(?:html|body)\s*>", re.I)
 _PARSER = lxml.etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 
 
@@ -99,6 +100,8 @@ def parse_page(text: str, url: str) -> Page | str:
     """Parse decoded HTML into a `Page`, or return why it cannot be parsed."""
     # Plain lxml elements (no lxml.html element classes): the walks below are the engine's hot path.
     text = _XML_DECLARATION.sub("", text or "", count=1)
+    # Pages stitched from CMS fragments close </html> mid-page; libxml2 would drop all that follows.
+    text = _CLOSING_ROOT.sub("", text)
     try:
         root = lxml.etree.fromstring(text, _PARSER) if text.strip() else None
     except (lxml.etree.XMLSyntaxError, ValueError) as exc:
