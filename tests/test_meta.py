@@ -237,3 +237,19 @@ def test_infobox_fields_are_not_the_article_date_or_source() -> None:
     item = _extract(_page(info=info), "http://www.example.cn/item/1")
     assert item.published is None
     assert item.organization is None
+
+
+def test_gov_cn_template_meta_author_is_the_web_editor() -> None:
+    from crawler.extract import extract
+
+    paragraphs = "".join(f"<p>第{i}条，国务院办公厅关于加强食品安全工作的通知内容，各地区各部门要认真贯彻执行。</p>" for i in range(4))
+    page = (
+        '<html><head><meta charset="utf-8"><meta name="author" content="王某某">'
+        '<meta name="manuscriptId" content="123"><meta name="firstpublishedtime" content="2007-08-20-23:59:59">'
+        "<title>关于加强食品安全工作的通知_中国政府网</title></head><body>"
+        f'<div id="UCAP-CONTENT" class="pages_content">{paragraphs}</div></body></html>'
+    )
+    item = extract(page, "https://www.gov.cn/gongbao/content/2007/content_1.htm")
+    assert item.authors == []
+    assert item.editor == "王某某"
+    assert item.published is not None and item.published.startswith("2007-08-20")

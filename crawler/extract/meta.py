@@ -542,7 +542,12 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
                     break
     if not authors:
         how_authors = "meta"
-        for value in (meta.get("author"), meta.get("article:author"), meta.get("og:article:author")):
+        # The gov.cn article template (manuscriptId, firstpublishedtime) puts the web editor in meta author.
+        gov_template = "manuscriptid" in meta or "firstpublishedtime" in meta
+        if gov_template and meta.get("author") and not out.editor:
+            out.editor = meta["author"]
+        for value in (None if gov_template else meta.get("author"), meta.get("article:author"),
+                      meta.get("og:article:author")):
             if value and not re.search(r"编辑|編輯", value):
                 names = plausible_names(split_names(value))
                 authors = [n for n in names if is_person(n, sites) or (len(names) == 1 and _lone_name(n, sites))]
