@@ -213,12 +213,14 @@ def _known_container(page: Page) -> tuple[Any, str] | None:
 
 def _is_centered(el: Any) -> bool:
     style = (el.get("style") or "").replace(" ", "").lower()
-    cls = (el.get("class") or "").lower()
-    return (
-        "text-align:center" in style
-        or (el.get("align") or "").lower() == "center"
-        or el.tag == "center"
-        or any(k in cls for k in ("caption", "pic", "img", "tuzhu", "photo", "desc"))
+    return "text-align:center" in style or (el.get("align") or "").lower() == "center" or el.tag == "center"
+
+
+def _caption_like(block: Block, text: str) -> bool:
+    """A line right after an image that captions it: a credit, a figcaption, or a short centred line
+    that is not a sentence."""
+    return looks_like_caption(text) or block.figcaption or (
+        _is_centered(block.element) and len(text) <= 40 and not text.endswith(("。", "！", "？", ".", "）"))
     )
 
 
@@ -287,9 +289,7 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
                 body.tail.append(text)
             pending = None
             continue
-        if pending is not None and pending["caption"] is None and len(text) <= 100 and (
-            looks_like_caption(text) or block.figcaption or (_is_centered(block.element) and len(text) <= 60)
-        ):
+        if pending is not None and pending["caption"] is None and len(text) <= 100 and _caption_like(block, text):
             pending["caption"], pending["credit"] = split_caption(text)
             pending = None
             continue
