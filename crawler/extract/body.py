@@ -49,7 +49,7 @@ INFO_LABEL = re.compile(r"(?:来源|來源|作者|记者|發布|发布|时间|�
 # Lines after which a page carries no more article text, however text-like what follows.
 END_MARKER = re.compile(
     r"^[【\[（(]?\s*(?:相关阅读|相关新闻|相关文章|延伸阅读|推荐阅读|往期回顾|往期推荐|更多精彩|精彩推荐|猜你喜欢|热门评论"
-    r"|网友评论)\s*[】\]）)]?\s*[:：]?\s*$",
+    r"|网友评论|相关推荐|热门推荐|为你推荐|为您推荐|推荐视频)\s*[】\]）)]?\s*[:：]?\s*$",
     re.I,
 )
 ATTACHMENT_LINE = re.compile(r"^\s*(?:附件|附表|Attachment)\s*\d*\s*[:：]", re.I)
@@ -257,17 +257,26 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
         first, last = 0, len(members) - 1
     else:
         first, last = goods[0], goods[-1]
-    # Sentence-like lines just before the first good block still belong to the article.
-    while first > 0:
-        block, kind = members[first - 1]
-        if kind == "bad" or block.image or block.heading or not _sentence_like(block.text, title_text):
+    # Short lines around the good blocks still belong to the article when they read as text: a run of
+    # them is taken if it ends (at the article's edge) in a sentence.
+    j = first
+    while j > 0 and first - j < 8:
+        block, kind = members[j - 1]
+        if kind == "bad" or block.image or block.heading or not _texty(block.text, title_text):
             break
-        first -= 1
-    while last < len(members) - 1:
-        block, kind = members[last + 1]
-        if kind == "bad" or block.image or not (_sentence_like(block.text, title_text) or ATTACHMENT_LINE.match(block.text)):
+        j -= 1
+        if _sentence_like(block.text, title_text) or CN_PUNCT.search(block.text):
+            first = j
+    j = last
+    while j < len(members) - 1 and j - last < 8:
+        block, kind = members[j + 1]
+        if kind == "bad" or block.image or END_MARKER.match(block.text) or not (
+            _texty(block.text, title_text) or ATTACHMENT_LINE.match(block.text)
+        ):
             break
-        last += 1
+        j += 1
+        if _sentence_like(block.text, title_text) or ATTACHMENT_LINE.match(block.text):
+            last = j
     body.head = [b.text for b, _ in members[:first] if b.text]
     body.tail = [b.text for b, _ in members[last + 1:] if b.text]
     pending: dict[str, Any] | None = None
@@ -345,6 +354,18 @@ def _main_cluster(members: list[tuple[Block, str]], title: str | None) -> list[t
                 keep.discard(k)
         i = j + 1 if j == i else j
     return [m for i, m in enumerate(members) if i in keep]
+
+
+CN_PUNCT = re.compile(r"[，。！？；]")
+
+
+def _texty(text: str, title: str | None) -> bool:
+    """A short line of running text: words, no label, no date, not the headline."""
+    if not text or (title and text.strip() == title.strip()) or len(text) > 400:
+        return False
+    if INFO_LABEL.search(text[:30]) or DATE_ONLY.match(text) or EDITOR_LINE.match(text) or BOILERPLATE.match(text):
+        return False
+    return len(HAN.findall(text)) >= 4 or len(WORD.findall(text)) >= 4
 
 
 def _sentence_like(text: str, title: str | None) -> bool:
