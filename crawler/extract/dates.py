@@ -185,14 +185,14 @@ def date_from_script(script: str | None, tz: timezone = SHANGHAI) -> ParsedDate 
     (epoch seconds) or ``pubtime: "2024-05-13 06:16:25"``-style variables."""
     if not script:
         return None
-    m = _DATE_VAR.search(script)
-    if m:
-        found = parse_date(m[1], tz)
-        if found:
-            return found
-    m = _EPOCH_VAR.search(script)
-    if m:
-        return from_epoch(int(m[1]), tz, m.group(0))
+    # A variable set to different days on one page belongs to a list of items (references, related
+    # articles, comments), each dated: none of them is the page's own date.
+    found_dates = [d for d in (parse_date(m[1], tz) for m in _DATE_VAR.finditer(script)) if d]
+    if found_dates:
+        return found_dates[0] if len({d.value[:10] for d in found_dates}) == 1 else None
+    found_dates = [d for d in (from_epoch(int(m[1]), tz, m.group(0)) for m in _EPOCH_VAR.finditer(script)) if d]
+    if found_dates and len({d.value[:10] for d in found_dates}) == 1:
+        return found_dates[0]
     return None
 
 
