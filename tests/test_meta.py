@@ -10,7 +10,14 @@ import pytest
 
 from crawler.extract import extract
 from crawler.extract.dates import date_from_script, find_date, parse_short
-from crawler.extract.meta import is_person, looks_like_organization, parse_info, role_names
+from crawler.extract.meta import (
+    byline_names,
+    credit_line_names,
+    is_person,
+    looks_like_organization,
+    parse_info,
+    role_names,
+)
 from crawler.items import Article
 
 PARAGRAPHS = [
@@ -52,6 +59,8 @@ def _extract(html: str, url: str = "http://news.example.cn/a/1.html") -> Article
         ("图文推荐", []),
         ("作者最新文章", []),
         ("记者从市场监管局获悉", []),
+        ("采写：某报记者 王小文 向小妮", ["王小文", "向小妮"]),  # a role whose "name" is another role
+        ("图片记者李小阳、王小妍摄", []),  # the closing 摄 makes every name a photographer
     ],
 )
 def test_role_names(text: str, names: list[str]) -> None:
@@ -66,6 +75,32 @@ def test_role_names(text: str, names: list[str]) -> None:
 )
 def test_is_person(name: str, person: bool) -> None:
     assert is_person(name, ["网易新闻"]) is person
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [
+        ("张三 李四", ["张三", "李四"]),
+        ("某某研究院产业部主任、研究员张小忱", ["张小忱"]),
+        ("某某医院主任医师李小华）", ["李小华"]),
+        ("某某研究中心", []),
+    ],
+)
+def test_byline_names_after_a_job_title(value: str, names: list[str]) -> None:
+    assert byline_names(value) == names
+
+
+@pytest.mark.parametrize(
+    ("line", "names"),
+    [
+        ("原创： 路小卓编译 某某财经号", ["路小卓"]),
+        ("某某晚报记者 张小楠", ["张小楠"]),
+        ("新华社编译", []),
+        ("记者从市场监管局获悉，该局开展了专项检查。", []),  # a sentence, not a credit line
+    ],
+)
+def test_credit_line_names(line: str, names: list[str]) -> None:
+    assert credit_line_names(line) == names
 
 
 def test_organisations_are_recognised() -> None:
@@ -106,6 +141,15 @@ def test_date_from_script() -> None:
     found = date_from_script('window.DATA = {"pubtime": "2024-05-13 06:16:25", "media": "某某日报"}')
     assert found is not None and found.value == "2024-05-13T06:16:25+08:00"
     assert date_from_script("var x = 1;") is None
+
+
+def test_script_dates_of_a_list_of_items_are_not_the_page_date() -> None:
+    refs = ('window.PAGE = {"references": [{"site": "某某新闻", "publishDate": "2024-05-09"},'
+            ' {"site": "某某网", "publishDate": "2024-05-10"}]}')
+    assert date_from_script(refs) is None
+    same = '{"publishDate": "2024-05-09"}, {"publishTime": "2024-05-09 10:00"}'
+    found = date_from_script(same)
+    assert found is not None and found.value.startswith("2024-05-09")
 
 
 def test_find_date() -> None:
@@ -212,10 +256,59 @@ def test_generic_page_title_gives_way_to_the_printed_headline() -> None:
     assert item.organization == "某某科普-科学原理"
 
 
-def test_date_printed_below_the_body() -> None:
-    after = "<div class='postDesc'>posted @ 2024-05-09 14:45 某博主 阅读(430)</div>"
-    item = _extract(_page(after="<div>分享到：</div>" + after), "http://blog.example.cn/p/1")
+def test_date_and_author_printed_below_the_body() -> None:
+    after = "<div class='postDesc'>posted @ 2024-05-09 14:45 某博主hk 阅读(12) 评论(0) 编辑</div>"
+    html = _page(after="<div>分享到：</div>" + after).replace("_某某新闻网", " - 某博主hk - 某某博客")
+    item = _extract(html, "http://blog.example.cn/p/1")
     assert item.published == "2024-05-09T14:45:00+08:00"
+    assert item.authors == ["某博主hk"]  # the poster, even though the blog is named after them
+
+
+def test_wechat_author_element_beside_the_account() -> None:
+    info = ("<div id='meta_content' class='rich_media_meta_list'><span class='rich_media_meta'>原创</span>"
+            "<span class='rich_media_meta rich_media_meta_text'><span id='js_author_name'>someauthor</span></span>"
+            "<span class='rich_media_meta rich_media_meta_nickname'><a id='js_name'>某某公众号</a></span>"
+            "<em id='publish_time'>前天</em></div>")
+    html = _page(info=info, after='<script>var nickname = htmlDecode("某某公众号");\nvar ct = "1581418070";</script>')
+    item = _extract(html, "https://mp.weixin.qq.com/s?__biz=X&mid=2")
+    assert item.authors == ["someauthor"]
+    assert item.published == "2020-02-11T18:47:50+08:00"
+
+
+def test_link_to_an_author_page_in_the_info_line() -> None:
+    info = ("<div class='meta'><a href='//book.example.cn/book/1/'>某某书名</a>"
+            "<a href='//my.example.cn/author/123/'><span class='icon-pen'></span><span>王小瞳</span></a>"
+            "<span>2000字</span><span>2022年07月10日 07:15</span></div>")
+    item = _extract(_page(info=info))
+    assert item.authors == ["王小瞳"]
+    assert item.published == "2022-07-10T07:15:00+08:00"
+
+
+def test_author_styled_element_with_another_role_or_an_account_is_not_a_byline() -> None:
+    info = ("<div class='subInfo'><span class='date'>2024-05-20 16:25:01</span>"
+            "<span class='source'>来源:某某区</span><span class='author'>选稿：张小杰</span></div>")
+    assert _extract(_page(info=info)).authors == []
+    info = "<p class='author-name'>某某大必读</p><div>2024-05-20 16:25</div>"
+    assert _extract(_page(info=info)).authors == []
+
+
+def test_credit_line_inside_the_text() -> None:
+    paragraphs = PARAGRAPHS + ["某某晚报记者 张小楠"] + PARAGRAPHS[:1]
+    item = _extract(_page(paragraphs=paragraphs, info="<div>2019-09-07 19:02</div>"))
+    assert item.authors == ["张小楠"]
+
+
+def test_photo_credit_inside_the_text_is_not_a_byline() -> None:
+    paragraphs = PARAGRAPHS + ["▲某某日报全媒体图片记者李小阳、王小妍摄"] + PARAGRAPHS[:1]
+    item = _extract(_page(paragraphs=paragraphs, info="<div>2019-09-07 19:02</div>"))
+    assert item.authors == []
+
+
+def test_job_title_before_the_name_in_a_closing_credit() -> None:
+    after = "<p>（本文来源：某某日报 作者：某某研究院产业部主任、研究员张小忱）</p><p>责任编辑：</p>"
+    item = _extract(_page(after=after, info="<div>2024-05-13 06:15</div>"))
+    assert item.authors == ["张小忱"]
+    assert item.organization == "某某日报"
 
 
 def test_a_page_without_a_date_has_none() -> None:

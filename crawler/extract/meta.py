@@ -68,6 +68,20 @@ LABEL_WORD = re.compile(
 )
 CREDIT_SOURCE = re.compile(r"^(?:综合整理自|綜合整理自|综合自|綜合自|整理自|转载自|轉載自|转自|轉自|摘自|编译自|編譯自|来自|來自)\s*(?P<org>.{2,40})$")
 BYLINE_PAIR = re.compile(rf"^([{HAN}·]{{2,4}})\s*[/／]\s*([^\s/／]{{2,20}})$")  # 石佳/中国青年报
+# A job title before the name in a byline value: ``作者：某某研究中心主任、研究员张三`` → 张三.
+_TITLES = ("研究员|研究員|教授|讲师|講師|博士|院士|主任|院长|院長|所长|所長|部长|部長|秘书长|秘書長|主编|主編|律师|律師"
+           "|医师|醫師|分析师|分析師|经济学家|經濟學家|记者|記者|通讯员|通訊員")
+TITLED_NAME = re.compile(rf"(?:{_TITLES})\s*(?P<name>[{HAN}]{{2,8}})(?=$|[\s）)】\]，,、])")
+_LEADING_TITLE = re.compile(rf"^(?:{_TITLES})+")
+# A credit naming the role after the person: ``原创：张三编译``, ``李四 编译``.
+ROLE_AFTER = re.compile(r"(?:^|[\s:：/／|｜])(?P<name>[^\s:：/／|｜]{2,12}?)\s*(?:编译|編譯)(?=$|\s)")
+# The blog footer that signs a post: ``posted @ 2024-05-09 14:45 张三 阅读(430) 评论(2)``.
+POSTED_BY = re.compile(r"posted\s*@\s*[\d\-/年月日: ]+?\s(?P<name>[^\s\d()（）][^\s()（）]{1,29})(?=\s|$)", re.IGNORECASE)
+# An element that marks its text as the author: class/id ``author``, ``writer`` or ``byline``, ``rel=author``, or
+# a link to an author page (``/author/123/``).
+AUTHOR_MARK = re.compile(r"author|writer|byline", re.IGNORECASE)
+NOT_AUTHOR_MARK = re.compile(r"avatar|img|pic|photo|head|icon|desc|info|intro|bio|fans|follow|tip|card|type|title|role|job"
+                             r"|time|date|more|social|share|facebook|twitter|weibo|weixin", re.IGNORECASE)
 WECHAT_NICKNAME = re.compile(r"""\bvar\s+nickname\s*=\s*(?:htmlDecode\()?["']([^"']{2,30})["']""")
 SENTENCE = re.compile(r"[，。！？；,!?;]")
 _PERSON_LATIN = re.compile(r"^[A-Za-z][A-Za-z0-9 .'_-]{1,29}$")
@@ -150,7 +164,7 @@ def is_person(name: str, site_names: list[str] | tuple[str, ...] = ()) -> bool:
 
 
 def _lone_name(name: str, site_names: list[str] | tuple[str, ...]) -> bool:
-    """A whole labelled byline value that is one name (``作者：好看的hk``, ``作者：路闻卓立``): looser than
+    """A whole labelled byline value that is one name (``作者：某某hk``, ``作者：路小卓``): looser than
     `is_person`, still no site, organisation, placeholder or sentence."""
     return (2 <= len(name) <= 12 and name not in NOT_PERSON and not NOT_A_NAME.search(name)
             and not looks_like_organization(name) and not SENTENCE.search(name)
@@ -161,21 +175,111 @@ def role_names(text: str, site_names: list[str] | tuple[str, ...] = ()) -> list[
     """Persons named after a byline role: ``新京报记者 陆一夫`` → [陆一夫]; ``（文/图 张三）`` → [张三].
     Photo credits (``新华社记者 李梦馨 摄``) name photographers, not authors, and are skipped."""
     found: list[str] = []
-    for m in ROLE_NAMES.finditer(text or ""):
+    text = text or ""
+    pos = 0
+    while m := ROLE_NAMES.search(text, pos):
+        # a role whose "names" are another role (采写：某报记者 张三) is read again from the next character
+        pos = m.start() + 1
         after = text[m.end(): m.end() + 3]
         if re.match(r"\s*(?:摄|攝)", after):
             continue
-        for token in _NAME_SPLIT.split(m.group("names")):
-            photo = bool(re.search(r"(?:摄|攝)(?:影)?$", token))
-            token = _NAME_TAIL.sub("", token)
-            if photo:
+        tokens = _NAME_SPLIT.split(m.group("names"))
+        if re.search(r"(?:摄|攝)(?:影)?$", tokens[-1]):
+            continue  # 图片记者张三、李四摄: every name of the credit is a photographer
+        before = len(found)
+        for token in tokens:
+            if re.search(r"(?:摄|攝)(?:影)?$", token):
                 break
+            token = _NAME_TAIL.sub("", token)
             if is_person(token, site_names) and token not in found:
                 found.append(token)
             elif found or token:
                 if not is_person(token, site_names):
                     break
+        if len(found) > before:
+            pos = m.end()
     return found
+
+
+def titled_names(value: str, site_names: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Persons named after a job title in a byline value: ``某某中心部长、研究员张三`` → [张三],
+    ``主任医师李四`` → [李四]."""
+    found: list[str] = []
+    for m in TITLED_NAME.finditer(value or ""):
+        name = _LEADING_TITLE.sub("", m.group("name"))
+        if is_person(name, site_names) and name not in found:
+            found.append(name)
+    return found
+
+
+def byline_names(value: str, site_names: list[str] | tuple[str, ...] = (), *, lone: bool = True) -> list[str]:
+    """The persons of a labelled byline value (``作者：张三 李四``, ``作者：某某研究员张三``); with ``lone``, a
+    value that is one looser name (``作者：某某hk``) too — not for lines far from the headline, where
+    ``作者最新文章`` is a widget."""
+    names = split_names(value)
+    persons = [n for n in names if is_person(n, site_names)] or titled_names(value, site_names)
+    if not persons and lone and len(names) == 1 and _lone_name(names[0], site_names):
+        persons = names
+    return persons
+
+
+def credit_line_names(text: str, site_names: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The persons of a line that is nothing but a byline (``某某晚报记者 张三``, ``原创： 李四编译 某某号``):
+    short and without sentence punctuation, so a sentence that mentions a reporter is not taken."""
+    if not text or len(text) > 40 or SENTENCE.search(text):
+        return []
+    names = role_names(text, site_names)
+    if names:
+        return names
+    m = ROLE_AFTER.search(text)
+    if m:
+        name = m.group("name")
+        if is_person(name, site_names) or _lone_name(name, site_names):
+            return [name]
+    return []
+
+
+_PARTICLES = frozenset({"de", "da", "di", "del", "der", "van", "von", "le", "la", "bin", "al"})
+
+
+def _name_shaped(name: str) -> bool:
+    """A Latin name of capitalised words (``Jane Q. Doe``, ``Anna van Dijk``) or one handle
+    (``kingname``); not ``Nov 18``, ``The Ministry`` or ``Foreign ministries``."""
+    if re.search(f"[{HAN}]", name):
+        return True
+    words = name.split()
+    if re.search(r"\d", name) or words[0] == "The":
+        return False
+    return len(words) == 1 or all(w[0].isupper() or w in _PARTICLES for w in words)
+
+
+def _marked_authors(element: Any, text: str, site_names: list[str] | tuple[str, ...]) -> list[str]:
+    """Names inside an info line that the markup marks as the author (WeChat's ``#js_author_name``,
+    ``<span class="author">``, ``<a rel="author">``, a link to ``/author/123/``): those of the first such
+    element that holds a person-shaped name, so a place or a link beside it (``Reuters, London``,
+    ``View more articles``) is not taken."""
+    for n, el in enumerate(element.iter()):
+        if n > 40:
+            break
+        if not isinstance(el.tag, str):
+            continue
+        marks = f"{el.get('class') or ''} {el.get('id') or ''}"
+        href = el.get("href") or ""
+        if not (AUTHOR_MARK.search(marks) and not NOT_AUTHOR_MARK.search(marks)
+                or (el.tag == "a" and (el.get("rel") == "author" or re.search(r"/authors?/", href)))):
+            continue
+        value = normalize_space("".join(el.itertext()))
+        label = re.match(r"^([^:：]{1,6})\s*[:：]", value)
+        if label and label[1].strip() not in AUTHOR_LABELS:
+            continue  # 选稿：张三, 编辑：李四 — another role in an element styled as the author
+        value = re.sub(r"^(?:posted\s+)?by\s+", "", _strip_label(value), flags=re.IGNORECASE)
+        if not value or value not in text or len(value) > 40:
+            continue
+        # markup is weaker evidence than a 作者 label: only person-shaped names (not 某某必读 accounts)
+        found = [name for name in split_names(value) if is_person(name, site_names) and _name_shaped(name)]
+        if found:
+            return list(dict.fromkeys(found))
+    return []
 
 
 def parse_info(text: str) -> dict[str, str]:
@@ -509,8 +613,7 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
         byline = _lookup(info, AUTHOR_LABELS)
         if byline:
             value = first_value(byline) or ""
-            names = split_names(value)
-            authors = [n for n in names if is_person(n, sites) or (len(names) == 1 and _lone_name(n, sites))]
+            authors = byline_names(value, sites)
             if not authors and looks_like_organization(value) and len(value) <= 20:
                 org_from_byline = value  # 作者：新京报 names the publisher, not a person
     if not authors:
@@ -524,8 +627,23 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
                     authors = [pair[1]]
                     org_from_byline = org_from_byline or pair[2]
                     break
+                authors = credit_line_names(text, sites)
+                if authors:
+                    break
+    if not authors:
+        for text, el in zone:
+            if el is not None and len(text) <= 100:
+                authors = _marked_authors(el, text, sites)
+                if authors:
+                    break
     if not authors and dateline:
         authors = [n for n in dateline.authors if is_person(n, sites)] or role_names(dateline.text, sites)
+    if not authors and body:
+        # a byline line that opens the text: 原创： 张三编译 某某号
+        for paragraph in body.paragraphs[:3]:
+            authors = credit_line_names(paragraph, sites)
+            if authors:
+                break
     if not authors and credit:
         authors = role_names(credit, sites)
         if not authors and _HAN_NAME.match(credit) and is_person(credit, sites):
@@ -533,13 +651,26 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
     if not authors:
         byline = _lookup(tail_info, AUTHOR_LABELS)
         if byline:
-            authors = [n for n in split_names(first_value(byline) or "") if is_person(n, sites)]
+            authors = byline_names(first_value(byline) or "", sites, lone=False)
     if not authors:
         for line in tail_lines:
             if len(line) <= 40 and not EDITOR_LINE.match(line):
                 authors = role_names(line, sites)
                 if authors:
                     break
+    if not authors and body:
+        # a credit line of its own inside the text (某某晚报记者 张三): reposts often close with it
+        for paragraph in body.paragraphs[3:]:
+            authors = credit_line_names(paragraph, sites)
+            if authors:
+                break
+    if not authors and layout.end is not None:
+        for block in page.blocks[layout.end + 1: layout.end + 40]:
+            m = POSTED_BY.search(block.text) if "posted" in block.text.lower() else None
+            # the poster's account, even when the blog is named after it (``文章 - 某某hk - 某博客站``)
+            if m and _lone_name(m.group("name"), ()):
+                authors = [m.group("name")]
+                break
     if not authors:
         how_authors = "meta"
         # The gov.cn article template (manuscriptId, firstpublishedtime) puts the web editor in meta author.
