@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= data/demo/foodnews.db
 PORT ?= 8001
 
-.PHONY: demo test lint install score clean browser-deps bench-search
+.PHONY: demo test lint install score clean browser-deps bench-search bench-extract
 
 $(BIN)/foodnews: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ bench-search: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/bench_search.py --articles $(BENCH_ARTICLES) --db $(BENCH_DB)
 
+## bench-extract: our engine beside trafilatura, GNE and magic-html on ../shared/corpus, plus 10,000 fuzzed inputs
+MAGIC_PYTHON ?= $(shell command -v python3.12 || command -v python3.13)
+bench-extract: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@if [ -n "$(MAGIC_PYTHON)" ] && [ -d ../shared/corpus ] && [ ! -x .venv-magic/bin/python ]; then \
+		$(MAGIC_PYTHON) -m venv .venv-magic && .venv-magic/bin/python -m pip install --quiet 'magic-html==0.1.8' \
+		|| rm -rf .venv-magic; fi
+	$(BIN)/python bench/bench_extract.py $$([ -x .venv-magic/bin/python ] && echo --magic-html-python .venv-magic/bin/python)
+
 ## score: extraction accuracy on ../shared/corpus (skipped when it is absent)
 score: install
 	@if [ -d ../shared/corpus ]; then \
@@ -56,4 +65,4 @@ lint: install
 	$(BIN)/ruff check crawler archive tests
 
 clean:
-	rm -rf $(VENV) data/demo .pytest_cache
+	rm -rf $(VENV) .venv-magic data/demo .pytest_cache

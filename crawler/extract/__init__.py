@@ -18,6 +18,7 @@ from crawler.items import Article, Attachment, Image, Reject
 
 __all__ = ["SiteRules", "canonicalize_url", "extract", "looks_like_html", "to_item"]
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
 # Query parameters that never change what a page shows.
 _TRACKING = re.compile(r"^(?:utm_\w+|spm|from|view|share_token|timestamp|_)$", re.I)
 
@@ -71,8 +72,13 @@ def extract(data: bytes | str, url: str, *, source: str = "generic", content_typ
             rules: SiteRules | None = None, fetched_at: str | None = None,
             http_status: int | None = None) -> Article | Reject:
     """Extract one page (HTML in any encoding, or a plain-text item) into an `Article` or a `Reject`."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    text = data if isinstance(data, str) else decode_html(data, content_type)[0]
+    try:
+        urlsplit(url or "")
+    except ValueError as exc:
+        return Reject(url=url, reason=f"invalid URL: {exc}", source=source, http_status=http_status)
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    # A str may carry lone surrogates (no page's text does): drop them before anything encodes it.
+    text = _SURROGATES.sub("", data) if isinstance(data, str) else decode_html(data, content_type)[0]
     digest = hashlib.sha256(raw).hexdigest()
     try:
         found = extract_html(text, url, rules) if looks_like_html(text) else extract_text(text, url)

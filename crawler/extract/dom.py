@@ -30,6 +30,7 @@ DROP_TAGS = frozenset(
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.I)
 _SPACE = re.compile(r"\s+")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]|[\ud800-\udfff]")
 _CLOSING_ROOT = re.compile(r"</(?:html|body)\s*>", re.I)
 _PARSER = lxml.etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 
@@ -102,6 +103,8 @@ def parse_page(text: str, url: str) -> Page | str:
     text = _XML_DECLARATION.sub("", text or "", count=1)
     # Pages stitched from CMS fragments close </html> mid-page; libxml2 would drop all that follows.
     text = _CLOSING_ROOT.sub("", text)
+    # Control characters are not allowed in an lxml tree (and never part of a page's text).
+    text = _CONTROL.sub("", text)
     try:
         root = lxml.etree.fromstring(text, _PARSER) if text.strip() else None
     except (lxml.etree.XMLSyntaxError, ValueError) as exc:

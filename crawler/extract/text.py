@@ -112,6 +112,10 @@ def looks_like_caption(text: str) -> bool:
 # --- script and language --------------------------------------------------------------------------------
 
 
+_HAN_CHAR = re.compile("[\u4e00-\u9fff]")
+_LATIN_CHAR = re.compile("[A-Za-z]")
+
+
 @lru_cache(maxsize=2)
 def _converter(config: str):  # type: ignore[no-untyped-def]
     import opencc
@@ -127,8 +131,8 @@ def to_simplified(text: str) -> str:
 def detect_language(text: str) -> str | None:
     """'zh-Hans', 'zh-Hant' or 'en' from the text itself; None when it has too little of any."""
     sample = (text or "")[:2000]
-    han = sum(1 for c in sample if "\u4e00" <= c <= "\u9fff")
-    latin = sum(1 for c in sample if c.isascii() and c.isalpha())
+    han = len(_HAN_CHAR.findall(sample))
+    latin = len(_LATIN_CHAR.findall(sample))
     if han < 10 and latin < 40:
         return None
     if han * 3 < latin:
