@@ -53,17 +53,50 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
     for encoding in declared:
         text = _try(data, encoding)
         if text is not None:
+            if encoding == "gb18030" and _looks_like_big5(text):
+                big5 = _try(data, "big5hkscs")
+                if big5 is not None:
+                    return big5, "big5hkscs"
             return text, encoding  # type: ignore[return-value]
     text = _try(data, "utf-8")
     if text is not None:
         return text, "utf-8"
     guessed = _detect(data)
+    if guessed not in ("gb18030", "big5hkscs", "utf-8", "utf-16", "euc_jp", "shift_jis", "euc_kr"):
+        # Detectors take large GB pages for a single-byte code page (cp1250, mac-iceland) now and then;
+        # bytes that are valid GB18030 and read as mostly Han characters are Chinese.
+        for candidate in ("gb18030", "big5hkscs"):
+            chinese = _try(data, candidate)
+            if chinese is not None and _mostly_han(chinese) and not (
+                candidate == "gb18030" and _looks_like_big5(chinese)
+            ):
+                return chinese, candidate
     text = _try(data, guessed)
     if text is not None:
         return text, guessed  # type: ignore[return-value]
     # A declared charset that almost fits (a few bad bytes) beats a wild guess.
     fallback = next((e for e in declared if e), None) or guessed or "utf-8"
     return data.decode(fallback, errors="replace"), fallback
+
+
+def _looks_like_big5(text: str) -> bool:
+    """GB18030 text that is really Big5: Big5's second bytes 0x40-0x7E land in GBK's rare extension area,
+    which real GBK text hardly uses (a few characters in a hundred)."""
+    wide = [c for c in text[:30000] if "\u4e00" <= c <= "\u9fff"][:3000]
+    if len(wide) < 20:
+        return False
+    rare = 0
+    for c in wide:
+        encoded = c.encode("gb18030")
+        if len(encoded) == 2 and encoded[1] < 0xA1:
+            rare += 1
+    return rare > 0.2 * len(wide)
+
+
+def _mostly_han(text: str) -> bool:
+    wide = [c for c in text[:20000] if ord(c) > 0x7F]
+    return bool(wide) and sum(1 for c in wide if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"
+                               or "\uff00" <= c <= "\uffef") >= 0.8 * len(wide)
 
 
 def _detect(data: bytes) -> str | None:
