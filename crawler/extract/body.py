@@ -277,6 +277,19 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
         j += 1
         if _sentence_like(block.text, title_text) or ATTACHMENT_LINE.match(block.text):
             last = j
+    # A list closing the article (tour dates, sampling results line by line): three or more text lines
+    # printed beside the last paragraph, in the same parent element.
+    if last < len(members) - 1:
+        parent = members[last][0].element.getparent()
+        j = last
+        while j < len(members) - 1:
+            block, kind = members[j + 1]
+            if (kind == "bad" or block.image or END_MARKER.match(block.text) or block.element.getparent() is not parent
+                    or not _texty(block.text, title_text)):
+                break
+            j += 1
+        if j - last >= 3:
+            last = j
     body.head = [b.text for b, _ in members[:first] if b.text]
     body.tail = [b.text for b, _ in members[last + 1:] if b.text]
     pending: dict[str, Any] | None = None
@@ -336,7 +349,7 @@ def _main_cluster(members: list[tuple[Block, str]], title: str | None) -> list[t
     run = 0
     for i, is_junk in enumerate(junk):
         run = run + 1 if is_junk else 0
-        if run == 4:
+        if run == 6:
             clusters.append([])
         clusters[-1].append(i)
     good = [sum(members[i][0].chars for i in c if members[i][1] == "good") for c in clusters]
