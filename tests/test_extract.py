@@ -327,3 +327,32 @@ def test_empty_page_is_a_reject() -> None:
     assert isinstance(extract(b"", "http://www.example.cn/a/4.txt"), Reject)
     item = extract("<html><body><p>抱歉，您访问的页面不存在！</p></body></html>", "http://www.example.cn/a/5.html")
     assert isinstance(item, Reject) and item.reason
+
+
+def _article(paragraphs: list[str], extra: str = "") -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f'<html><head><meta charset="utf-8"><title>Regulator recalls infant formula</title></head><body>'
+            f"<h1>Regulator recalls infant formula</h1><div class=\"story\">{body}{extra}</div></body></html>")
+
+
+ENGLISH = [
+    "The food safety regulator said on Tuesday that it was recalling three batches of infant formula sold in the north.",
+    "Inspectors found that the products had been stored at temperatures above those printed on the label for weeks.",
+    "Parents who bought the formula are asked to return it to the shop where they bought it for a full refund.",
+]
+
+
+def test_press_release_boilerplate_after_an_about_heading_is_not_body() -> None:
+    page = _article(ENGLISH, "<h3>About Example Foods</h3><p>Example Foods is a global company that makes food for "
+                             "families in more than forty countries and employs thousands of people worldwide.</p>")
+    item = extract(page, "https://example.org/news/recall")
+    assert isinstance(item, Article)
+    assert item.body == "\n\n".join(ENGLISH)
+
+
+def test_a_line_repeated_three_times_is_furniture() -> None:
+    repeated = "Photo gallery of the inspection carried out by the regional food safety office this week"
+    paragraphs = [ENGLISH[0], repeated, ENGLISH[1], repeated, ENGLISH[2], repeated]
+    item = extract(_article(paragraphs), "https://example.org/news/recall")
+    assert isinstance(item, Article)
+    assert repeated not in item.body and item.body == "\n\n".join(ENGLISH)

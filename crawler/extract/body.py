@@ -52,6 +52,8 @@ END_MARKER = re.compile(
     r"|网友评论|相关推荐|热门推荐|为你推荐|为您推荐|推荐视频)\s*[】\]）)]?\s*[:：]?\s*$",
     re.I,
 )
+# The company boilerplate closing a press release: "About Ascom", "About the FDA", 关于我们.
+ABOUT = re.compile(r"^(?:About (?:the )?[A-Z][\w&.,'’\- ]{1,60}|关于我们|关于本站|关于\S{2,12}(?:公司|集团))\s*:?$")
 ATTACHMENT_LINE = re.compile(r"^\s*(?:附件|附表|Attachment)\s*\d*\s*[:：]", re.I)
 DATE_ONLY = re.compile(r"^[\s\d年月日时分:：/\-.]+$")
 
@@ -295,10 +297,16 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
     pending: dict[str, Any] | None = None
     kept = members[first: last + 1]
     for i, (block, _) in enumerate(kept):
-        if i and END_MARKER.match(block.text):
+        if i and (END_MARKER.match(block.text) or (block.heading or len(block.text) <= 60) and ABOUT.match(block.text)):
             body.tail.extend(b.text for b, _ in kept[i:] if b.text)
             kept = kept[:i]
             break
+    # A line printed three times or more in one article is furniture (a repeated caption, a watermark).
+    counts: dict[str, int] = {}
+    for block, _ in kept:
+        if block.text:
+            counts[block.text] = counts.get(block.text, 0) + 1
+    kept = [(b, k) for b, k in kept if not b.text or counts[b.text] < 3]
     for block, kind in kept:
         if block.image:
             if not (kind == "bad"):
