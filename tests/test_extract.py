@@ -3,6 +3,8 @@ whole pages written for these tests."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from crawler.extract import canonicalize_url, extract
@@ -356,3 +358,9 @@ def test_a_line_repeated_three_times_is_furniture() -> None:
     item = extract(_article(paragraphs), "https://example.org/news/recall")
     assert isinstance(item, Article)
     assert repeated not in item.body and item.body == "\n\n".join(ENGLISH)
+
+
+def test_list_pages_are_rejected_as_such(site_dir: Path) -> None:
+    item = extract((site_dir / "news" / "22.html").read_bytes(), "http://127.0.0.1:8000/news/22.html")
+    assert isinstance(item, Reject)
+    assert item.reason.startswith("not an article: a list or index page")

@@ -111,7 +111,12 @@ def extract_html(text: str, url: str, rules: SiteRules | None = None) -> Extract
         out.reject = f"not an article: error page ({error.group(0)})"
         return out
     if body is None:
-        out.reject = "no body text found"
+        links = sum(1 for el in page.elements if el.tag == "a")
+        chars = sum(b.chars for b in page.blocks) or 1
+        if sum(b.link_chars for b in page.blocks) > 0.5 * chars:
+            out.reject = f"not an article: a list or index page ({links} links)"
+        else:
+            out.reject = "no body text found"
         return out
 
     meta = find_metadata(page, title, title_el, body, found)

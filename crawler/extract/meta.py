@@ -722,7 +722,7 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
     out.authors = [clean_pinyin(a) for a in authors]
 
     # --- publication date ----------------------------------------------------------------------------
-    found, how = _date(page, rules.get("published"), zone, head, tail, layout)
+    found, how = _date(page, rules.get("published"), zone, head, tail_lines, layout)
     if found is None and body and body.paragraphs:
         url_date = dates.date_from_url(page.url)
         year = int(url_date.value[:4]) if url_date else dates.year_in_text(" ".join(body.paragraphs[:3]))
@@ -757,7 +757,7 @@ def _reference_year(page: Page) -> int | None:
     return int(found.value[:4]) if found else None
 
 
-def _date(page: Page, rule_value: str | None, zone: list[tuple[str, Any]], head: str, tail: str,
+def _date(page: Page, rule_value: str | None, zone: list[tuple[str, Any]], head: str, tail_lines: list[str],
           layout: _Layout) -> tuple[dates.ParsedDate | None, str]:
     found = dates.parse_date(rule_value)
     if found:
@@ -786,9 +786,12 @@ def _date(page: Page, rule_value: str | None, zone: list[tuple[str, Any]], head:
     found = dates.date_from_url(page.url)
     if found:
         return found, "url"
-    found = dates.parse_date(tail)
-    if found:
-        return found, "after the body"
+    # A date on a short line of its own right after the body is the article's; a date inside a longer line
+    # there (a reference, a related story) is not.
+    for line in tail_lines:
+        found = dates.parse_date(line) if len(line) <= 40 else None
+        if found and len(found.raw) >= 0.4 * len(line):
+            return found, "after the body"
     if layout.end is not None:
         for block in page.blocks[layout.end + 1: layout.end + 40]:
             text = block.text
