@@ -30,6 +30,7 @@ DROP_TAGS = frozenset(
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.I)
 _SPACE = re.compile(r"\s+")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+_FLAGGED = lxml.etree.XPath("//*[@hidden or @aria-hidden or @style]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]|[\ud800-\udfff]")
 _CLOSING_ROOT = re.compile(r"</(?:html|body)\s*>", re.I)
 _PARSER = lxml.etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
@@ -129,21 +130,19 @@ def parse_page(text: str, url: str) -> Page | str:
     page.scripts = "\n".join(inline)
     _clean(root)
     page.blocks = flatten(root.find("body") if root.find("body") is not None else root, url)
-    page.elements = [el for el in root.iter() if isinstance(el.tag, str)]
+    page.elements = list(root.iter(lxml.etree.Element))
     return page
 
 
 def _clean(root: Any) -> None:
     """Drop scripts, styles, forms, comments and hidden elements, keeping the tails of what is dropped."""
-    doomed = []
-    for el in root.iter():
-        tag = el.tag
-        if not isinstance(tag, str):
-            doomed.append(el)  # comments, processing instructions
-        elif tag in DROP_TAGS or el.get("hidden") is not None or (
-            "style" in el.attrib and HIDDEN_STYLE.search(el.get("style") or "")
-        ) or (el.get("aria-hidden") == "true" and tag not in ("i", "span")):
-            doomed.append(el)
+    # Tag filters and one attribute XPath run in C; only elements with such attributes are checked here.
+    doomed = list(root.iter(*DROP_TAGS, lxml.etree.Comment, lxml.etree.ProcessingInstruction))
+    doomed += [
+        el for el in _FLAGGED(root)
+        if el.get("hidden") is not None or (el.get("aria-hidden") == "true" and el.tag not in ("i", "span"))
+        or HIDDEN_STYLE.search(el.get("style") or "")
+    ]
     for el in doomed:
         parent = el.getparent()
         if parent is None:
