@@ -50,6 +50,31 @@ CASES = [
 ]
 
 
+def scripts(texts: list[str]) -> None:
+    """OpenCC round trip (simplified → traditional → simplified) and script detection on the same pages."""
+    from crawler.extract.html import extract_html
+    from crawler.extract.text import detect_language, to_simplified
+
+    bodies = [" ".join(extract_html(t, "http://example.cn/").paragraphs) for t in texts]
+    bodies = [b for b in bodies if len(b) >= 200]
+    han = same = 0
+    hans = hant = 0
+    start = time.perf_counter()
+    for body in bodies:
+        traditional = s2t(body)
+        back = to_simplified(traditional)
+        for a, b in zip(body, back, strict=False):
+            if "\u4e00" <= a <= "\u9fff":
+                han += 1
+                same += a == b
+        hans += detect_language(body) == "zh-Hans"
+        hant += detect_language(traditional) == "zh-Hant"
+    seconds = time.perf_counter() - start
+    print(f"script: {len(bodies)} bodies, round trip s2t->t2s keeps {same}/{han} Han characters "
+          f"({100 * same / max(han, 1):.2f} %); detected zh-Hans {hans}/{len(bodies)}, "
+          f"zh-Hant {hant}/{len(bodies)} after s2t; {seconds:.2f} s")
+
+
 def main() -> int:
     texts = pages()
     print(f"{len(texts)} pages")
@@ -78,6 +103,7 @@ def main() -> int:
             right += decoded == expected
         if total:
             print("%-28s %8d %8d %10.2f" % (name, total, right, 1000 * seconds / total))
+    scripts(texts)
     sample = [t.encode("gb18030") for t in texts[:50]]
     start = time.perf_counter()
     guesses = [_detect(data) for data in sample]
