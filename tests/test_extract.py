@@ -364,3 +364,30 @@ def test_list_pages_are_rejected_as_such(site_dir: Path) -> None:
     item = extract((site_dir / "news" / "22.html").read_bytes(), "http://127.0.0.1:8000/news/22.html")
     assert isinstance(item, Reject)
     assert item.reason.startswith("not an article: a list or index page")
+
+
+def test_relative_dates_count_back_from_the_fetch_time() -> None:
+    from datetime import datetime as dt
+
+    from crawler.extract.dates import parse_relative
+
+    fetched = dt.fromisoformat("2026-11-25T08:30:00+00:00")  # 16:30 in Shanghai
+    assert parse_relative("3小时前", fetched).value == "2026-11-25T13:30:00+08:00"
+    assert parse_relative("发布于 昨天 10:20", fetched).value == "2026-11-24T10:20:00+08:00"
+    assert parse_relative("2 days ago", fetched).value == "2026-11-23T00:00:00+08:00"
+    assert parse_relative("2 days ago", fetched).precision == "day"
+    assert parse_relative("3小时前", None) is None
+
+
+def test_a_relative_date_needs_the_fetch_time() -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in [
+        "市场监管部门近日对辖区内的农贸市场开展了食品安全专项检查，重点检查肉类和蔬菜的进货查验记录。",
+        "检查中发现部分经营户未按规定索证索票，执法人员当场责令整改，并将跟踪复查整改落实情况。",
+    ])
+    page = (f'<html><head><meta charset="utf-8"><title>农贸市场专项检查</title></head><body><h1>农贸市场专项检查</h1>'
+            f'<div class="info">3小时前 来源：某某市场监管局</div><div class="content">{paragraphs}</div></body></html>')
+    undated = extract(page, "http://example.cn/a.html")
+    assert isinstance(undated, Article) and undated.published is None
+    assert any("relative date" in n for n in undated.notes)
+    dated = extract(page, "http://example.cn/a.html", fetched_at="2026-11-25T08:30:00+00:00")
+    assert isinstance(dated, Article) and dated.published == "2026-11-25T13:30:00+08:00"

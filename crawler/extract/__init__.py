@@ -7,6 +7,7 @@ use the engine alone.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 import re
 from urllib.parse import urlsplit, urlunsplit
 
@@ -81,7 +82,9 @@ def extract(data: bytes | str, url: str, *, source: str = "generic", content_typ
     text = _SURROGATES.sub("", data) if isinstance(data, str) else decode_html(data, content_type)[0]
     digest = hashlib.sha256(raw).hexdigest()
     try:
-        found = extract_html(text, url, rules) if looks_like_html(text) else extract_text(text, url)
+        # The fetch time is what relative dates on the page (3小时前) count back from; never a date itself.
+        reference = datetime.fromisoformat(fetched_at) if fetched_at else None
+        found = extract_html(text, url, rules, reference) if looks_like_html(text) else extract_text(text, url)
     except RecursionError:
         return Reject(url=url, reason="page too deeply nested to parse", source=source, http_status=http_status)
     return to_item(found, source, fetched_at=fetched_at, page_sha256=digest, http_status=http_status)

@@ -205,3 +205,47 @@ def find_date(text: str | None) -> tuple[int, int] | None:
         return None
     spans = [m.span() for m in (p.search(text) for p in (_FULL, _CN_NUMERAL, _SHORT_YEAR, _SPLIT_YEAR)) if m]
     return min(spans) if spans else None
+
+
+_RELATIVE = re.compile(
+    r"(?P<just>刚刚|剛剛|just now)"
+    r"|(?P<n>\d{1,3})\s*(?P<unit>分钟|分鐘|小时|小時|天|minutes?|mins?|hours?|hrs?|days?)\s*(?:前|ago)"
+    r"|(?P<day>今天|今日|昨天|昨日|前天|today|yesterday)\s*(?P<h>\d{1,2})?(?:[:：](?P<m>\d{2}))?",
+    re.I,
+)
+_DAYS_BACK = {"今天": 0, "今日": 0, "today": 0, "昨天": 1, "昨日": 1, "yesterday": 1, "前天": 2}
+
+
+def parse_relative(text: str | None, reference: datetime | None, tz: timezone = SHANGHAI) -> ParsedDate | None:
+    """``3小时前``, ``昨天 10:20``, ``2 days ago`` resolved against ``reference``: the time the page was
+    fetched, which is what the page's "ago" counts from. Without a reference nothing is resolved."""
+    if not text or reference is None:
+        return None
+    m = _RELATIVE.search(text)
+    if not m:
+        return None
+    now = reference.astimezone(tz)
+    if m["just"]:
+        moment, precision = now, "minute"
+    elif m["n"]:
+        n, unit = int(m["n"]), m["unit"].lower()
+        if unit.startswith(("分", "min")):
+            moment, precision = now - timedelta(minutes=n), "minute"
+        elif unit.startswith(("小", "h")):
+            moment, precision = now - timedelta(hours=n), "minute"
+        else:
+            day = (now - timedelta(days=n)).date()
+            return ParsedDate(datetime(day.year, day.month, day.day, tzinfo=tz).isoformat(), "day", m.group(0))
+    else:
+        day = (now - timedelta(days=_DAYS_BACK[m["day"].lower()])).date()
+        if m["h"] is not None and m["m"] is not None and int(m["h"]) < 24 and int(m["m"]) < 60:
+            moment, precision = datetime(day.year, day.month, day.day, int(m["h"]), int(m["m"]), tzinfo=tz), "minute"
+        else:
+            return ParsedDate(datetime(day.year, day.month, day.day, tzinfo=tz).isoformat(), "day", m.group(0))
+    moment = moment.replace(second=0, microsecond=0)
+    return ParsedDate(moment.isoformat(), precision, m.group(0))
+
+
+def mentions_relative(text: str | None) -> bool:
+    """Whether ``text`` prints a relative date (``3小时前``, ``yesterday``)."""
+    return bool(_RELATIVE.search(text or ""))

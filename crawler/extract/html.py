@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -78,7 +79,7 @@ def _select_text(sel: Selector, query: str | None) -> str | None:
     return None
 
 
-def extract_html(text: str, url: str, rules: SiteRules | None = None) -> Extracted:
+def extract_html(text: str, url: str, rules: SiteRules | None = None, reference: datetime | None = None) -> Extracted:
     """Extract an article from decoded HTML. Never raises on bad markup: problems become ``reject``/notes."""
     out = Extracted(url=url)
     parsed = parse_page(text, url)
@@ -119,7 +120,7 @@ def extract_html(text: str, url: str, rules: SiteRules | None = None) -> Extract
             out.reject = "no body text found"
         return out
 
-    meta = find_metadata(page, title, title_el, body, found)
+    meta = find_metadata(page, title, title_el, body, found, reference)
     out.title = meta.title
     out.authors = meta.authors
     out.editor = meta.editor

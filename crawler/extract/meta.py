@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from crawler.extract import dates
@@ -549,7 +550,7 @@ def _drop_other_fields(zone: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
 
 
 def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | None,
-                  rules: dict[str, str | None]) -> Metadata:
+                  rules: dict[str, str | None], reference: datetime | None = None) -> Metadata:
     """Metadata of the article; ``rules`` holds what the source's selectors found (or None)."""
     layout = _locate(page, title, title_el, body)
     if not rules.get("title"):
@@ -729,9 +730,14 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
         if year:
             found = dates.parse_yearless(" ".join(body.paragraphs[:1]), year)
             how = f"yearless date in text, year {year} from the page" if found else how
+    if found is None and reference is not None:
+        found = dates.parse_relative(head, reference)
+        how = f"relative date ({found.raw}) counted back from the fetch time" if found else how
     if found:
         out.published = found
         out.notes.append(f"published: {how}")
+    elif dates.mentions_relative(head):
+        out.notes.append("published: only a relative date on the page, and no fetch time to count back from")
     else:
         out.notes.append("published: no date on the page")
     return out
