@@ -310,7 +310,7 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
     for block, kind in kept:
         if block.image:
             if not (kind == "bad"):
-                pending = {"url": block.image, "caption": None, "credit": None}
+                pending = {"url": urljoin(page.url, block.image), "caption": None, "credit": None}
                 body.images.append(pending)
             continue
         text = clean_pinyin(block.text)

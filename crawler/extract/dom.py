@@ -22,6 +22,8 @@ BLOCK_TAGS = frozenset(
     "h5 h6 header hr li main nav ol p pre section table tbody thead tfoot tr td th ul center caption".split()
 )
 HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+# Block elements that make a table row a layout row rather than a row of data.
+_ROW_BLOCKS = tuple(sorted(BLOCK_TAGS - {"td", "th", "tr", "tbody", "thead", "tfoot"}))
 # Elements whose content is never article text.
 DROP_TAGS = frozenset(
     "script style noscript template iframe object embed select button textarea input svg canvas video audio "
@@ -31,8 +33,7 @@ HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.I)
 _SPACE = re.compile(r"\s+")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _FLAGGED = lxml.etree.XPath("//*[@hidden or @aria-hidden or @style]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]|[\ud800-\udfff]")
-_CLOSING_ROOT = re.compile(r"</(?:html|body)\s*>", re.I)
+_STRIP = re.compile(r"</(?:[hH][tT][mM][lL]|[bB][oO][dD][yY])\s*>|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 _PARSER = lxml.etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 
 
@@ -46,7 +47,7 @@ class Block:
     text: str
     element: Any
     link_chars: int = 0
-    image: str | None = None
+    image: str | None = None  # the src as written; resolved against the page URL where it is used
     heading: bool = False
     figcaption: bool = False
     chars: int = 0
@@ -102,10 +103,9 @@ def parse_page(text: str, url: str) -> Page | str:
     """Parse decoded HTML into a `Page`, or return why it cannot be parsed."""
     # Plain lxml elements (no lxml.html element classes): the walks below are the engine's hot path.
     text = _XML_DECLARATION.sub("", text or "", count=1)
-    # Pages stitched from CMS fragments close </html> mid-page; libxml2 would drop all that follows.
-    text = _CLOSING_ROOT.sub("", text)
-    # Control characters are not allowed in an lxml tree (and never part of a page's text).
-    text = _CONTROL.sub("", text)
+    # In one pass: pages stitched from CMS fragments close </html> mid-page (libxml2 would drop all that
+    # follows), and control characters are not allowed in an lxml tree (nor part of any page's text).
+    text = _STRIP.sub("", text)
     try:
         root = lxml.etree.fromstring(text, _PARSER) if text.strip() else None
     except (lxml.etree.XMLSyntaxError, ValueError) as exc:
@@ -193,9 +193,8 @@ def flatten(container: Any, base_url: str) -> list[Block]:
                 src = (child.get("data-src") or child.get("data-original") or child.get("src") or "").strip()
                 if src and not src.startswith("data:"):
                     flush()
-                    blocks.append(Block(text="", element=child, image=urljoin(base_url, src)))
-            elif tag == "tr" and not any(isinstance(c.tag, str) and c.tag in BLOCK_TAGS and c.tag not in ("td", "th")
-                                         for cell in child for c in cell.iter()):
+                    blocks.append(Block(text="", element=child, image=src))
+            elif tag == "tr" and next(child.iter(*_ROW_BLOCKS), None) is None:
                 flush()
                 cells = [normalize_space("".join(c.itertext())) for c in child if c.tag in ("td", "th")]
                 row = " | ".join(c for c in cells if c)
@@ -205,7 +204,7 @@ def flatten(container: Any, base_url: str) -> list[Block]:
                 for img in child.iter("img"):
                     src = (img.get("src") or "").strip()
                     if src and not src.startswith("data:"):
-                        blocks.append(Block(text="", element=img, image=urljoin(base_url, src)))
+                        blocks.append(Block(text="", element=img, image=src))
             elif tag in BLOCK_TAGS:
                 flush()
                 owners.append(child)
