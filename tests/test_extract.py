@@ -312,7 +312,8 @@ def test_plain_text_item() -> None:
     assert item.editor == "李四"
     assert item.published == "2021-09-01T00:00:00+08:00"
     assert item.published_precision == "day"
-    assert item.body == ("9月1日上午，2021年“质量月”活动在某某市启动。\n\n"
+    # The dateline lead stays in the text as published; its organisation and author are read out of it.
+    assert item.body == ("中国食品安全网讯（某某市市场监督管理局 张三）9月1日上午，2021年“质量月”活动在某某市启动。\n\n"
                          "活动期间，该局将组织开展质量提升、标准宣贯等系列活动。")
     assert [(i.url, i.caption, i.credit) for i in item.images] == [(None, "启动仪式现场", "某某市市场监督管理局")]
     assert item.language == "zh-Hans"

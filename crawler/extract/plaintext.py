@@ -32,9 +32,9 @@ def extract_text(text: str, url: str) -> Extracted:
             out.images.append({"url": None, "caption": caption, "credit": credit})
         else:
             paragraphs.append(line)
-    dateline, rest = split_dateline(paragraphs[0]) if paragraphs else (None, "")
+    # The dateline lead stays in the text (it is part of what was published); its names are read out.
+    dateline, _ = split_dateline(paragraphs[0]) if paragraphs else (None, "")
     if dateline:
-        paragraphs[0] = rest.strip()
         out.organization = dateline.organization
         out.authors = dateline.authors
         out.notes.append(f"dateline: {dateline.text}")
