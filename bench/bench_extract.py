@@ -175,7 +175,7 @@ def bench_bodies(f1_mod: Any, folder: Path, systems: list[str], magic_python: st
             recall.append(r)
         pm, rm = sum(precision) / len(pages), sum(recall) / len(pages)
         f1 = 2 * pm * rm / (pm + rm) if pm + rm else 0.0
-        print("%-12s%8.3f%8.3f%8.3f%10.1f" % (name, f1, pm, rm, len(pages) / seconds))
+        print("%-12s%8.4f%8.4f%8.4f%10.1f" % (name, f1, pm, rm, len(pages) / seconds))
 
     for name in systems:
         results, seconds, _ = _time_calls(SYSTEMS[name][1], inputs)
