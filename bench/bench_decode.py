@@ -17,12 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.extract.decode import _detect, decode_html  # noqa: E402
-from crawler.extract.text import _converter  # noqa: E402
+from crawler.extract.decode import _detect, decode_html
+from crawler.extract.text import _converter
 
 s2t = _converter("s2t").convert
 
-DECLARATION = re.compile(r"<meta[^>]+charset[^>]*>", re.I)
+DECLARATION = re.compile(r"<meta[^>]+charset[^>]*>", re.IGNORECASE)
 
 
 def pages() -> list[str]:

@@ -80,7 +80,7 @@ class SlowReplayHandler(ReplayHandler):
 
     delay = 0.2
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         time.sleep(self.delay)
         super().do_GET()
 

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SITE_DIR, load_expected, page_file
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from archive.store import Archive, article_id
-from conftest import SITE_DIR, load_expected, page_file
 from crawler.cli import main
 from crawler.items import Article, Attachment, Image, Reject
 from crawler.pipelines import ArchivePipeline, ValidationPipeline, validate

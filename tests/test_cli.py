@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO_ROOT, SITE_DIR, crawl_env, load_expected, page_file
+
 from crawler.cli import main
 
 EXPECTED = load_expected()

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import (
     CRAWL_TIMEOUT,
     SITE_DIR,
@@ -29,6 +28,7 @@ from conftest import (
     start_crawl,
     table_counts,
 )
+
 from crawler.demo.server import ReplayServer
 from crawler.spiders.cfsn import CfsnSpider
 

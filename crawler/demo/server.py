@@ -32,7 +32,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
         self.root = root
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         name = unquote(parts.path).lstrip("/") or "index.html"
         if parts.query:
@@ -48,7 +48,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (signature of the base class)
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

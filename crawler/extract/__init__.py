@@ -7,8 +7,8 @@ use the engine alone.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 import re
+from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from crawler.extract.decode import decode_html
@@ -21,7 +21,7 @@ __all__ = ["SiteRules", "canonicalize_url", "extract", "looks_like_html", "to_it
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
 # Query parameters that never change what a page shows.
-_TRACKING = re.compile(r"^(?:utm_\w+|spm|from|view|share_token|timestamp|_)$", re.I)
+_TRACKING = re.compile(r"^(?:utm_\w+|spm|from|view|share_token|timestamp|_)$", re.IGNORECASE)
 
 
 def canonicalize_url(url: str) -> str:

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from crawler.extract.dom import Block, Page
 from crawler.extract.text import clean_pinyin, looks_like_caption, split_caption
 
-ATTACHMENT_EXT = re.compile(r"\.(?:docx?|xlsx?|et|wps|pdf|ofd|zip|rar|7z|csv|pptx?)(?:$|[?#])", re.I)
+ATTACHMENT_EXT = re.compile(r"\.(?:docx?|xlsx?|et|wps|pdf|ofd|zip|rar|7z|csv|pptx?)(?:$|[?#])", re.IGNORECASE)
 # Containers of common Chinese CMS templates; used when they hold a real article.
 KNOWN_BODY = (
     "#zoom", ".TRS_Editor", ".TRS_UEDITOR", "#UCAP-CONTENT", ".pages_content", "#ozoom", "#js_content",
@@ -29,8 +29,7 @@ SENTENCE_PUNCT = re.compile(r"[，。！？；,.!?;：:、]")
 END_PUNCT = re.compile(r"[。！？!?.…”’」』）)\"]$")
 WORD = re.compile(r"[^\W\d_]+")
 STOPWORDS = frozenset(
-    "the a an and or of to in on for with at by from as is are was were be been it its this that these those he "
-    "she they we you i his her their our not but have has had will would can could said says".split()
+    ["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "at", "by", "from", "as", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "these", "those", "he", "she", "they", "we", "you", "i", "his", "her", "their", "our", "not", "but", "have", "has", "had", "will", "would", "can", "could", "said", "says"]
 )
 BOILERPLATE = re.compile(
     r"^(?:分享到|分享至|扫一扫|掃一掃|【?\s*打印|【?\s*关闭|相关新闻|相关阅读|相关文章|相關新聞|延伸阅读|推荐阅读|热门推荐"
@@ -39,7 +38,7 @@ BOILERPLATE = re.compile(
     r"|关键字\s*[:：]|关键词\s*[:：]|标签\s*[:：]|更多猛料|欢迎扫描|欢迎关注|回复【|\d+、回复【|点击菜单|点击下载|本地日志"
     r"|\S{0,8}公众号$|新酷产品第一时间|往期回顾|往期推荐|精彩推荐|猜你喜欢|热门评论|网友评论|我要评论|发表评论|查看更多"
     r"|Sign up|Subscribe|Advertisement|ADVERTISEMENT|Related:|Read more|Read More|Click here)",
-    re.I,
+    re.IGNORECASE,
 )
 EDITOR_LINE = re.compile(
     r"^[（(\[【]?\s*(?:责任编辑|責任編輯|编辑|編輯|网络编辑|責編|责编|审核|校对|监制|编审)\s*[:：]?\s*"
@@ -50,11 +49,11 @@ INFO_LABEL = re.compile(r"(?:来源|來源|作者|记者|發布|发布|时间|�
 END_MARKER = re.compile(
     r"^[【\[（(]?\s*(?:相关阅读|相关新闻|相关文章|延伸阅读|推荐阅读|往期回顾|往期推荐|更多精彩|精彩推荐|猜你喜欢|热门评论"
     r"|网友评论|相关推荐|热门推荐|为你推荐|为您推荐|推荐视频)\s*[】\]）)]?\s*[:：]?\s*$",
-    re.I,
+    re.IGNORECASE,
 )
 # The company boilerplate closing a press release: "About Ascom", "About the FDA", 关于我们.
 ABOUT = re.compile(r"^(?:About (?:the )?[A-Z][\w&.,'’\- ]{1,60}|关于我们|关于本站|关于\S{2,12}(?:公司|集团))\s*:?$")
-ATTACHMENT_LINE = re.compile(r"^\s*(?:附件|附表|Attachment)\s*\d*\s*[:：]", re.I)
+ATTACHMENT_LINE = re.compile(r"^\s*(?:附件|附表|Attachment)\s*\d*\s*[:：]", re.IGNORECASE)
 DATE_ONLY = re.compile(r"^[\s\d年月日时分:：/\-.]+$")
 
 
@@ -62,14 +61,14 @@ DATE_ONLY = re.compile(r"^[\s\d年月日时分:：/\-.]+$")
 STRONG_UNLIKELY = re.compile(
     r"(?<![a-z])(?:comment|reply|replies|discuss|recommend|related|relate|footer|sidebar|pinglun|tuijian"
     r"|xiangguan|copyright|disclaimer|newsletter|subscribe|popup|modal)",
-    re.I,
+    re.IGNORECASE,
 )
 UNLIKELY = re.compile(
     r"(?<![a-z])(?:hot|rank|popular|nav|menu|breadcrumb|crumb|advert|ads?(?![a-z])|banner|sponsor|promo|login"
     r"|toolbar|tags?(?![a-z])|share|social|widget|aside|remen|paihang)",
-    re.I,
+    re.IGNORECASE,
 )
-LIKELY = re.compile(r"article|content|main|post|text|body|entry|story|detail|zoom|TRS_|artibody", re.I)
+LIKELY = re.compile(r"article|content|main|post|text|body|entry|story|detail|zoom|TRS_|artibody", re.IGNORECASE)
 
 
 @dataclass

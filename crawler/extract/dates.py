@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -83,7 +83,7 @@ def _zone(text: str | None, default: timezone) -> timezone:
     if not text:
         return default
     if text == "Z":
-        return timezone.utc
+        return UTC
     sign = 1 if text[0] == "+" else -1
     digits = text[1:].replace(":", "")
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
@@ -211,7 +211,7 @@ _RELATIVE = re.compile(
     r"(?P<just>刚刚|剛剛|just now)"
     r"|(?P<n>\d{1,3})\s*(?P<unit>分钟|分鐘|小时|小時|天|minutes?|mins?|hours?|hrs?|days?)\s*(?:前|ago)"
     r"|(?P<day>今天|今日|昨天|昨日|前天|today|yesterday)\s*(?P<h>\d{1,2})?(?:[:：](?P<m>\d{2}))?",
-    re.I,
+    re.IGNORECASE,
 )
 _DAYS_BACK = {"今天": 0, "今日": 0, "today": 0, "昨天": 1, "昨日": 1, "yesterday": 1, "前天": 2}
 

@@ -18,18 +18,16 @@ import lxml.etree
 from crawler.extract.text import normalize_space
 
 BLOCK_TAGS = frozenset(
-    "address article aside blockquote dd details div dl dt fieldset figcaption figure footer form h1 h2 h3 h4 "
-    "h5 h6 header hr li main nav ol p pre section table tbody thead tfoot tr td th ul center caption".split()
+    ["address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "ul", "center", "caption"]
 )
-HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 # Block elements that make a table row a layout row rather than a row of data.
 _ROW_BLOCKS = tuple(sorted(BLOCK_TAGS - {"td", "th", "tr", "tbody", "thead", "tfoot"}))
 # Elements whose content is never article text.
 DROP_TAGS = frozenset(
-    "script style noscript template iframe object embed select button textarea input svg canvas video audio "
-    "map area head title link meta base option datalist".split()
+    ["script", "style", "noscript", "template", "iframe", "object", "embed", "select", "button", "textarea", "input", "svg", "canvas", "video", "audio", "map", "area", "head", "title", "link", "meta", "base", "option", "datalist"]
 )
-HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.I)
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _FLAGGED = lxml.etree.XPath("//*[@hidden or @aria-hidden or @style]")

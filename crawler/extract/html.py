@@ -28,7 +28,7 @@ ERROR_PAGE = re.compile(
     r"页面不存在|頁面不存在|您访问的页面|您訪問的頁面|页面已被删除|已被删除|无法找到该页|404\s*Not\s*Found|Page Not Found"
     r"|访问出错|系统繁忙|安全验证|请开启JavaScript|Please enable JavaScript|Access Denied|访问被拒绝|Just a moment"
     r"|Checking your browser|验证码|人机验证",
-    re.I,
+    re.IGNORECASE,
 )
 
 

@@ -37,7 +37,7 @@ AUTHOR_LABELS = ("作者", "记者", "記者", "撰文", "文", "通讯员", "�
 EDITOR_LABELS = ("责任编辑", "責任編輯", "编辑", "編輯")
 DATE_LABELS = ("发布时间", "發布時間", "发布日期", "發布日期", "发稿时间", "發稿時間", "时间", "時間", "日期")
 TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|--|—|–|\s-\s|-(?=[^-]{2,20}$))\s*")
-NOT_A_NAME = re.compile(r"[@.:/]|^name$|^\d+$|网$|網$|新闻$|客户端$|编辑部$|^佚名$|^admin$", re.I)
+NOT_A_NAME = re.compile(r"[@.:/]|^name$|^\d+$|网$|網$|新闻$|客户端$|编辑部$|^佚名$|^admin$", re.IGNORECASE)
 TRAILING_COUNT = re.compile(r"\s*\d{1,7}$")
 
 # A byline role followed by one to six names: 记者 张三 李四, 文/王文, 通讯员：李琴雯、刘会.
@@ -50,8 +50,7 @@ ROLE_NAMES = re.compile(
 _NAME_SPLIT = re.compile(r"\s*[、,，\s]\s*")
 _NAME_TAIL = re.compile(r"(?:报道|報道|摄影|攝影|摄|攝|整理|编译|編譯|综合|綜合|撰稿|采写|採寫|发自\S*)$")
 NOT_PERSON = frozenset(
-    "报道 報道 整理 编译 編譯 综合 綜合 网络 網絡 网络整理 佚名 未知 本站 本网 本報 本报 原创 原創 编辑 編輯 记者 記者 通讯员 来源 來源 "
-    "了解到 获悉 獲悉 发现 發現 注意到 看到 采访 採訪 调查 調查 表示 介绍 介紹 透露 获得 走访 走訪 一行 等人 等 管理员 小编".split()
+    ["报道", "報道", "整理", "编译", "編譯", "综合", "綜合", "网络", "網絡", "网络整理", "佚名", "未知", "本站", "本网", "本報", "本报", "原创", "原創", "编辑", "編輯", "记者", "記者", "通讯员", "来源", "來源", "了解到", "获悉", "獲悉", "发现", "發現", "注意到", "看到", "采访", "採訪", "调查", "調查", "表示", "介绍", "介紹", "透露", "获得", "走访", "走訪", "一行", "等人", "等", "管理员", "小编"]
 )
 _ORG_WORD = re.compile(r"(?:新闻|新聞|报|報|周刊|週刊|网|網|社|台|中心|集团|集團|公司|协会|協會|大学|大學"
                        r"|医院|醫院|学院|學院|委员会|委員會|政府|办公室|辦公室|支部|党委|黨委|媒体|媒體|客户端|客戶端|频道|頻道|杂志|雜誌"
@@ -59,9 +58,7 @@ _ORG_WORD = re.compile(r"(?:新闻|新聞|报|報|周刊|週刊|网|網|社|台|
 # Four-character Chinese names are nearly always a compound surname and a given name; other four-character
 # strings in a byline are words (查看更多, 最新文章).
 COMPOUND_SURNAMES = frozenset(
-    "欧阳 歐陽 司马 司馬 上官 诸葛 諸葛 东方 東方 皇甫 尉迟 尉遲 公孙 公孫 慕容 长孙 長孫 宇文 司徒 令狐 夏侯 端木 独孤 獨孤 "
-    "南宫 南宮 西门 西門 澹台 轩辕 軒轅 呼延 万俟 申屠 闻人 聞人 钟离 鍾離 赫连 赫連 太史 司空 公冶 濮阳 濮陽 淳于 单于 "
-    "仲孙 宗政 第五 拓跋 完颜 完顏 爱新 愛新".split()
+    ["欧阳", "歐陽", "司马", "司馬", "上官", "诸葛", "諸葛", "东方", "東方", "皇甫", "尉迟", "尉遲", "公孙", "公孫", "慕容", "长孙", "長孫", "宇文", "司徒", "令狐", "夏侯", "端木", "独孤", "獨孤", "南宫", "南宮", "西门", "西門", "澹台", "轩辕", "軒轅", "呼延", "万俟", "申屠", "闻人", "聞人", "钟离", "鍾離", "赫连", "赫連", "太史", "司空", "公冶", "濮阳", "濮陽", "淳于", "单于", "仲孙", "宗政", "第五", "拓跋", "完颜", "完顏", "爱新", "愛新"]
 )
 LABEL_WORD = re.compile(
     r"^(?:发布时间|發布時間|发布日期|發布日期|发稿时间|更新时间|时间|時間|日期|信息来源|文章来源|本文来源|稿源|来源|來源|作者|记者"
@@ -90,13 +87,13 @@ _HAN_NAME = re.compile(rf"^[{HAN}]{{2,4}}$|^[{HAN}]{{1,8}}·[{HAN}·]{{1,12}}$")
 # A closing credit at the very end of the body: （记者 张三）, （文/图 张三）, （本文来源：经济日报）, （张巨峰）.
 CLOSING_CREDIT = re.compile(r"[（(【\[]\s*(?P<inner>[^（）()【】\[\]]{2,60}?)\s*[）)】\]]\s*$")
 NOT_CREDIT = re.compile(r"^(?:完|全文完|未完待续|待续|终|終|end|END|图|圖|资料图|資料圖|视频|視頻|原标题|原標題|原题|点击|详见|附件)")
-INFO_CLASS = re.compile(r"author|media|source|nickname|account|writer|from|publisher|origin", re.I)
+INFO_CLASS = re.compile(r"author|media|source|nickname|account|writer|from|publisher|origin", re.IGNORECASE)
 # Words that share a line with the date but name nothing: widgets, counters.
 WIDGET = re.compile(r"^(?:举报|舉報|分享|字号|字號|字体|字體|收藏|打印|评论|評論|阅读|閱讀|浏览|瀏覽|我有话说|参与|關注|关注|\+关注|A[-+]?$"
                     r"|发布于|發布於|来自|來自|原创|原創|置顶|推荐|推薦|订阅|訂閱|昨天|今天|前天|\d)")
 SEPARATORS = " \n\u3000|｜丨/·•:：-—_,，"
 AFTER_BODY_DATE = re.compile(r"(?:posted\s*@|发表于|發表於|发布于|發布於|发布时间|發布時間|发布日期|發布日期|时间\s*[:：]|時間\s*[:：]"
-                             r"|日期\s*[:：])", re.I)
+                             r"|日期\s*[:：])", re.IGNORECASE)
 
 
 @dataclass
@@ -119,7 +116,7 @@ def split_names(value: str) -> list[str]:
     if re.search(r"[\u4e00-\u9fff]", value):
         parts = re.split(r"[\s,，、/|;；]+", value)
     else:
-        value = re.sub(r"^(?:by)\s+", "", value, flags=re.I)
+        value = re.sub(r"^(?:by)\s+", "", value, flags=re.IGNORECASE)
         parts = re.split(r"\s*(?:,|;|\band\b|&)\s*", value)
     return [p.strip() for p in parts if p.strip()]
 

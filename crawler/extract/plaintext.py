@@ -5,7 +5,13 @@ from __future__ import annotations
 from crawler.extract import dates
 from crawler.extract.body import EDITOR_LINE
 from crawler.extract.html import Extracted
-from crawler.extract.text import clean_pinyin, looks_like_caption, normalize_space, split_caption, split_dateline
+from crawler.extract.text import (
+    clean_pinyin,
+    looks_like_caption,
+    normalize_space,
+    split_caption,
+    split_dateline,
+)
 
 
 def extract_text(text: str, url: str) -> Extracted:

@@ -11,10 +11,10 @@ from typing import Any
 from urllib.parse import unquote, urljoin
 
 import pytest
+from conftest import FIXTURE_BASE, SITE_DIR, load_expected, page_file
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from conftest import FIXTURE_BASE, SITE_DIR, load_expected, page_file
 from crawler.items import Article, Reject
 from crawler.parsers.cfsn import parse_article
 from crawler.spiders.cfsn import CfsnSpider
