@@ -290,3 +290,16 @@ def test_only_http_urls_become_links(url: str | None, safe: bool) -> None:
     from archive.article import safe_url
 
     assert (safe_url(url) is not None) is safe
+
+
+def test_serve_mode_follows_the_write_ahead_log(tmp_path: Path) -> None:
+    """A crawl still writing (WAL not checkpointed) makes ``serve`` choose live mode; a closed one does not."""
+    from archive.serve import has_pending_writes, needs_upgrade
+
+    path = tmp_path / "foodnews.db"
+    archive = Archive(path)
+    archive.store(Article(url="https://example.org/a", source="demo", title="标题", body="正文"))
+    assert has_pending_writes(path)
+    assert not needs_upgrade(path)
+    archive.close()
+    assert not has_pending_writes(path)
