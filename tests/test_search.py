@@ -189,6 +189,16 @@ async def test_json_api_returns_exactly_the_matching_articles(ds, planted, query
     assert data["filtered_table_rows_count"] == len(expected)
 
 
+@pytest.mark.parametrize("query", ALL_QUERIES)
+async def test_search_page_lists_exactly_the_matching_articles(ds, planted, query: str) -> None:  # type: ignore[no-untyped-def]
+    """What the search box submits (the articles page with ?_search=) lists the same exact set."""
+    _, articles = planted
+    response = await ds.client.get("/foodnews/articles", params={"_search": query, "_size": "max"})
+    assert response.status_code == 200
+    listed = set(re.findall(r'<td class="col-id type-pk"><a href="/foodnews/articles/([0-9a-f]{16})">', response.text))
+    assert listed == expected_ids(articles, query)
+
+
 async def test_search_page_counts_and_highlights(ds, planted) -> None:  # type: ignore[no-untyped-def]
     _, articles = planted
     response = await ds.client.get("/foodnews/articles", params={"_search": "邯鄲", "_size": "max"})

@@ -226,6 +226,19 @@ def test_search_box_to_results_to_article(browser: Any, served: tuple[str, list[
             links.nth(n).click(modifiers=["Control"])  # new tab, so the page stays
         assert_nothing_ran(page, watch)
 
+        # Other kinds of query through the same box: 1 and 4 characters, the other script, English.
+        for query in ("奶", "三聚氰胺", "邯鄲", "recall", "salmonella 沙门氏菌"):
+            page.goto(f"{base}/foodnews/articles")
+            page.fill("#_search", query)
+            with page.expect_navigation():
+                page.press("#_search", "Enter")
+            expected = expected_ids(articles, query)
+            count = f'{len(expected)} row{"s" if len(expected) != 1 else ""} where search matches'
+            assert page.get_by_text(count).is_visible(), query
+            listed = set(page.eval_on_selector_all("td.col-id a", "links => links.map(a => a.textContent.trim())"))
+            assert listed <= expected and len(listed) == min(len(expected), 50), query
+            assert_nothing_ran(page, watch)
+
         # A payload typed into the search box is shown, not run.
         page.goto(f"{base}/foodnews/articles")
         page.fill("#_search", PAYLOADS[0])
