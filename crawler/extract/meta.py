@@ -564,7 +564,6 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
     tail_lines = [t for t in (body.tail[:10] if body else []) if len(t) <= 120]
     if not tail_lines and layout.end is not None:
         tail_lines = [b.text for b in page.blocks[layout.end + 1: layout.end + 8] if b.text and len(b.text) <= 120]
-    tail = " ".join(tail_lines)
     info: dict[str, str] = {}
     for text, _ in zone:
         for key, value in parse_info(text).items():
