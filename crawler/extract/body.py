@@ -94,8 +94,8 @@ def classify(block: Block) -> str:
         return "neutral"
     text = block.text
     chars = block.chars
-    if not chars:
-        return "neutral"
+    if chars <= 4:  # a word or a number: a link of a menu, or nothing to speak of
+        return "bad" if block.link_chars * 2 >= chars > 0 else "neutral"
     if ATTACHMENT_LINE.match(text):
         return "neutral"  # 附件：<a>file</a> is all link, and part of the article
     density = block.link_chars / chars
