@@ -42,7 +42,9 @@ bench-search: install
 	$(BIN)/python bench/bench_search.py --articles $(BENCH_ARTICLES) --db $(BENCH_DB)
 
 ## bench-extract: our engine beside trafilatura, GNE and magic-html on ../shared/corpus, plus 10,000 fuzzed inputs
-MAGIC_PYTHON ?= $(shell command -v python3.12 || command -v python3.13)
+# The first Python >= 3.12 that runs (pyenv shims may exist without working): magic-html needs it.
+MAGIC_PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 bench-extract: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	@if [ -n "$(MAGIC_PYTHON)" ] && [ -d ../shared/corpus ] && [ ! -x .venv-magic/bin/python ]; then \
