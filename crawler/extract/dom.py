@@ -28,7 +28,6 @@ DROP_TAGS = frozenset(
     ["script", "style", "noscript", "template", "iframe", "object", "embed", "select", "button", "textarea", "input", "svg", "canvas", "video", "audio", "map", "area", "head", "title", "link", "meta", "base", "option", "datalist"]
 )
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
-_SPACE = re.compile(r"\s+")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 _FLAGGED = lxml.etree.XPath("//*[@hidden or @aria-hidden or @style]")
 _STRIP = re.compile(r"</(?:[hH][tT][mM][lL]|[bB][oO][dD][yY])\s*>|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
