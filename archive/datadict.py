@@ -46,7 +46,9 @@ def render() -> str:
         "\n## Full-text search\n\n`articles_search` (FTS5, contentless, rowid = `articles.rowid`) indexes "
         "`articles.title` and `articles.body` as normalised text (NFKC, traditional to simplified) with every "
         "run of Chinese characters written as overlapping bigrams; `archive/store.py` keeps it in step on "
-        "every write, and `_search_index` records the normaliser that built it. Datasette's search box and "
+        "every write, and `_search_index` records the normaliser that built it. `articles_search4` (same "
+        "shape) holds the runs' overlapping quadgrams, for Chinese terms of four characters or more. "
+        "Datasette's search box and "
         "`?_search=` use it through the foodnews search plugin; [search.md](search.md) explains the design "
         "and how to search it from a stock `sqlite3`.\n"
     )

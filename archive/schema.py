@@ -129,6 +129,18 @@ def m002_cjk_search(db: Database) -> None:
     db["articles"].create_index(["language"])
 
 
+@migrations()
+def m003_quadgram_search(db: Database) -> None:
+    """A quadgram index beside the bigram one, for Chinese terms of four characters or more.
+
+    Such a term is a phrase of three or more bigrams, which FTS5 checks position by position in every
+    article holding all of them; as one quadgram token it is a single doclist (``docs/search.md``).
+    """
+    for sql in search.create_index_sql(search.TABLE4):
+        db.execute(sql)
+    search.rebuild(db.conn, search.TABLE4)
+
+
 def migrate(db: Database) -> None:
     """Bring a database (new or old) up to the current schema, and its search index up to date.
 
@@ -137,6 +149,7 @@ def migrate(db: Database) -> None:
     that produces the same tokens.
     """
     migrations.apply(db)
-    if not search.is_current(db.conn):
-        with db.conn:
-            search.rebuild(db.conn)
+    for table in search.INDEXES:
+        if not search.is_current(db.conn, table):
+            with db.conn:
+                search.rebuild(db.conn, table)

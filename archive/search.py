@@ -20,6 +20,11 @@ each character of a run starts a bigram or is the run's final unigram.
 The index is the contentless FTS5 table ``articles_search`` (rowid = ``articles.rowid``), written from
 Python by :mod:`archive.store`; nothing in it needs a custom function to be read, so a stock ``sqlite3``
 can search it with the bigram phrase written out (``docs/search.md`` shows how).
+
+A second contentless table, ``articles_search4``, holds the *quadgrams* of the same runs (overlapping
+four-character tokens, each run closed by its last three characters). A Chinese term of four characters or
+more is looked up there: one token instead of a phrase of three bigrams, which is what keeps a word such as
+食品安全, in two thirds of a million articles, countable in milliseconds (measurements: ``docs/search.md``).
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ from typing import Any
 #: Bump when :func:`index_text` or the tokenizer changes: a stored index of another format is rebuilt.
 FORMAT = 1
 TABLE = "articles_search"
+#: The quadgram index: Chinese terms of four or more characters.
+TABLE4 = "articles_search4"
+#: Quadgram lookups start at this many characters; shorter terms use the bigram index.
+QUAD = 4
 TOKENIZE = "porter unicode61 remove_diacritics 2"
 #: Column weights for bm25 ranking: a match in the title counts five times one in the body.
 RANK = "bm25(5.0, 1.0)"
@@ -67,10 +76,11 @@ def _t2s_table() -> dict[int, str]:
     return {ord(c): s for c, s in zip(chars, converted) if s != c and len(s) == 1}
 
 
-def normaliser_fingerprint() -> str:
-    """Identifies everything that decides the indexed tokens; a stored index with another one is rebuilt."""
+def normaliser_fingerprint(index: str = TABLE) -> str:
+    """Identifies everything that decides an index's tokens; a stored index with another one is rebuilt."""
     table = _t2s_table()
-    digest = hashlib.sha256(f"{FORMAT}|{TOKENIZE}|{unicodedata.unidata_version}|".encode())
+    layout = f"{FORMAT}" if index == TABLE else f"{FORMAT}|{index}|{QUAD}"
+    digest = hashlib.sha256(f"{layout}|{TOKENIZE}|{unicodedata.unidata_version}|".encode())
     digest.update("".join(f"{k:x}={v}," for k, v in sorted(table.items())).encode())
     return f"{FORMAT}:{digest.hexdigest()[:16]}"
 
@@ -102,6 +112,23 @@ def index_text(text: str | None) -> str:
     return _RUN.sub(_expand, text) if not text.isascii() else text
 
 
+def _quads(run: str) -> str:
+    # Overlapping quadgrams, then the run's last three characters: a token that is never a quadgram, so
+    # the quadgrams of two runs are never adjacent and a phrase of quadgrams cannot match across runs.
+    return " ".join(run[i:i + QUAD] for i in range(len(run) - QUAD + 1)) + " " + run[-(QUAD - 1):]
+
+
+def index_text4(text: str | None) -> str:
+    """The text as the quadgram index stores it: the quadgrams of each normalised CJK run of 4 or more."""
+    if not text or text.isascii():
+        return ""
+    return " ".join(_quads(run) for run in _RUN.findall(normalise(text)) if len(run) >= QUAD)
+
+
+#: Every index table and what it stores of a text.
+INDEXES = {TABLE: index_text, TABLE4: index_text4}
+
+
 def _has_token_after(text: str) -> bool:
     return any(c.isalnum() for c in text)
 
@@ -131,6 +158,14 @@ def _phrase(term: str) -> str | None:
     return f'"{phrase}"' + ("*" if prefix else "")
 
 
+def _phrase4(term: str) -> str | None:
+    """A term that is one CJK run of 4 or more characters as a phrase of quadgrams; otherwise None."""
+    text = normalise(term.replace('"', " ")).strip()
+    if len(text) < QUAD or not _RUN.fullmatch(text):
+        return None
+    return '"' + " ".join(text[i:i + QUAD] for i in range(len(text) - QUAD + 1)) + '"'
+
+
 def split_terms(query: str) -> list[str]:
     """A search box query split the way Datasette's escape_fts() splits it (quoted phrases kept whole)."""
     if query.count('"') % 2:
@@ -148,6 +183,26 @@ def match_expression(query: str | None) -> str:
     return " ".join(phrases) if phrases else '""'
 
 
+def match_expressions(query: str | None) -> dict[str, str]:
+    """A search box query as MATCH expressions per index table, all of which must match.
+
+    Terms that are Chinese runs of :data:`QUAD` or more characters go to the quadgram index, the rest to
+    the bigram index. Same rows as ``match_expression(query)`` on the bigram index alone, found faster.
+    """
+    bigram, quad = [], []
+    for term in split_terms(query or ""):
+        phrase4 = _phrase4(term)
+        if phrase4:
+            quad.append(phrase4)
+        else:
+            phrase = _phrase(term)
+            if phrase:
+                bigram.append(phrase)
+    if not bigram and not quad:
+        return {TABLE: '""'}
+    return {t: " ".join(p) for t, p in ((TABLE, bigram), (TABLE4, quad)) if p}
+
+
 # --- the index table -------------------------------------------------------------------------------------
 
 
@@ -159,27 +214,29 @@ def create_index_sql(table: str = TABLE) -> list[str]:
     ]
 
 
-def index_row(conn: Any, rowid: int, title: str | None, body: str | None, table: str = TABLE) -> None:
-    """Add one article's title and body to the index under ``rowid`` (the articles row's rowid)."""
-    conn.execute(f"insert into [{table}](rowid, title, body) values (?, ?, ?)",
-                 [rowid, index_text(title), index_text(body)])
+def index_row(conn: Any, rowid: int, title: str | None, body: str | None) -> None:
+    """Add one article's title and body to every index under ``rowid`` (the articles row's rowid)."""
+    for table, text in INDEXES.items():
+        conn.execute(f"insert into [{table}](rowid, title, body) values (?, ?, ?)", [rowid, text(title), text(body)])
 
 
-def unindex_row(conn: Any, rowid: int, title: str | None, body: str | None, table: str = TABLE) -> None:
+def unindex_row(conn: Any, rowid: int, title: str | None, body: str | None) -> None:
     """Remove what :func:`index_row` added for these values (a contentless table needs the old values)."""
-    conn.execute(f"insert into [{table}]([{table}], rowid, title, body) values ('delete', ?, ?, ?)",
-                 [rowid, index_text(title), index_text(body)])
+    for table, text in INDEXES.items():
+        conn.execute(f"insert into [{table}]([{table}], rowid, title, body) values ('delete', ?, ?, ?)",
+                     [rowid, text(title), text(body)])
 
 
 def index_rows(conn: Any, rows: Iterable[tuple[int, str | None, str | None]], table: str = TABLE) -> int:
-    """Index many (rowid, title, body) rows; returns how many."""
+    """Index many (rowid, title, body) rows into one index table; returns how many."""
     count = 0
+    text = INDEXES[table]
 
     def generate() -> Iterator[tuple[int, str, str]]:
         nonlocal count
         for rowid, title, body in rows:
             count += 1
-            yield rowid, index_text(title), index_text(body)
+            yield rowid, text(title), text(body)
 
     conn.executemany(f"insert into [{table}](rowid, title, body) values (?, ?, ?)", generate())
     return count
@@ -198,7 +255,7 @@ def rebuild(conn: Any, table: str = TABLE) -> int:
     conn.execute(f"insert into [{table}]([{table}]) values ('optimize')")
     conn.execute(
         "insert or replace into _search_index(name, fingerprint, built_at) values (?, ?, ?)",
-        [table, normaliser_fingerprint(), datetime.now(UTC).replace(microsecond=0).isoformat()],
+        [table, normaliser_fingerprint(table), datetime.now(UTC).replace(microsecond=0).isoformat()],
     )
     return count
 
@@ -209,7 +266,7 @@ def is_current(conn: Any, table: str = TABLE) -> bool:
         row = conn.execute("select fingerprint from _search_index where name = ?", [table]).fetchone()
     except sqlite3.OperationalError:  # no such table: a database older than the index
         return False
-    return bool(row) and row[0] == normaliser_fingerprint()
+    return bool(row) and row[0] == normaliser_fingerprint(table)
 
 
 # --- highlighting ----------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def needs_upgrade(db_path: str | Path) -> bool:
 
     conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
     try:
-        return bool(migrations.pending(Database(conn))) or not search.is_current(conn)
+        return bool(migrations.pending(Database(conn))) or not all(search.is_current(conn, t) for t in search.INDEXES)
     finally:
         conn.close()
 

@@ -243,8 +243,9 @@ def build(db: Path, count: int, batch: int) -> dict[str, Any]:
                 rate = done / (time.perf_counter() - started)
                 print(f"  {done:,} articles, {rate:,.0f}/s", flush=True)
     optimise_started = time.perf_counter()
-    archive.db.execute(f"insert into {search.TABLE}({search.TABLE}) values ('optimize')")
-    archive.db.conn.commit()
+    for table in search.INDEXES:
+        archive.db.execute(f"insert into [{table}]([{table}]) values ('optimize')")
+        archive.db.conn.commit()
     archive.db.execute("analyze")
     archive.db.conn.commit()
     optimise = time.perf_counter() - optimise_started
@@ -258,8 +259,9 @@ def sizes(db: Path, count: int) -> dict[str, Any]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         by_table = dict(conn.execute(
-            "select case when name like ? then ? else name end as t, sum(pgsize) from dbstat group by t",
-            [f"{search.TABLE}%", search.TABLE]).fetchall())
+            "select case when name like ? then ? when name like ? then ? else name end as t, sum(pgsize) "
+            "from dbstat group by t", [f"{search.TABLE4}%", search.TABLE4, f"{search.TABLE}%", search.TABLE]
+        ).fetchall())
         text = conn.execute("select sum(length(cast(title as blob)) + length(cast(body as blob))) from articles"
                             ).fetchone()[0]
     finally:
@@ -268,8 +270,10 @@ def sizes(db: Path, count: int) -> dict[str, Any]:
     return {
         "file_bytes": total,
         "bytes_per_article": round(total / count),
-        "index_bytes_per_article": round(by_table.get(search.TABLE, 0) / count),
-        "index_over_text": round(by_table.get(search.TABLE, 0) / text, 2),
+        "index_bytes_per_article": round(sum(by_table.get(t, 0) for t in search.INDEXES) / count),
+        "index_over_text": round(sum(by_table.get(t, 0) for t in search.INDEXES) / text, 2),
+        "bigram_index_bytes_per_article": round(by_table.get(search.TABLE, 0) / count),
+        "quadgram_index_bytes_per_article": round(by_table.get(search.TABLE4, 0) / count),
         "text_bytes_per_article": round(text / count),
         "tables_bytes": {k: v for k, v in sorted(by_table.items(), key=lambda kv: -kv[1])[:8]},
     }
@@ -362,6 +366,16 @@ def main(argv: list[str] | None = None) -> int:
         previous = db.with_suffix(".json")
         if previous.exists():
             report["build"] = json.loads(previous.read_text()).get("build")
+        from archive.serve import needs_upgrade
+
+        if needs_upgrade(db):
+            # An archive of an older schema (such as one without the quadgram index): the same migration
+            # a user's archive goes through, timed.
+            print("upgrading it (migrations, search indexes) ...", flush=True)
+            started = time.perf_counter()
+            Archive(db).close()
+            report["build"] = {**(report.get("build") or {}), "upgrade_seconds": round(time.perf_counter() - started, 1)}
+            print(f"  upgraded in {report['build']['upgrade_seconds']:,} s", flush=True)
     else:
         print(f"building {db} with {args.articles:,} articles ...", flush=True)
         report["build"] = build(db, args.articles, args.batch)
@@ -386,11 +400,15 @@ def print_report(report: dict[str, Any], like_ms: float) -> None:
     size = report["size"]
     print()
     print(f"archive: {report['articles']:,} articles, SQLite {report['sqlite']}, {report['cpus']} CPUs")
-    if build:
+    if build.get("build_seconds"):
         print(f"build: {build['build_seconds']:,} s ({build['articles_per_second']:,} articles/s, "
               f"optimize {build['optimize_seconds']} s)")
-    print(f"size: {size['bytes_per_article']:,} bytes/article in all; search index "
-          f"{size['index_bytes_per_article']:,} bytes/article = {size['index_over_text']}× the title+body text")
+    if build.get("upgrade_seconds"):
+        print(f"upgrade of an existing archive (migrations, search indexes): {build['upgrade_seconds']:,} s")
+    print(f"size: {size['bytes_per_article']:,} bytes/article in all; search indexes "
+          f"{size['index_bytes_per_article']:,} bytes/article = {size['index_over_text']}× the title+body text "
+          f"(bigrams {size.get('bigram_index_bytes_per_article', '?'):,}, "
+          f"quadgrams {size.get('quadgram_index_bytes_per_article', '?'):,})")
     print()
     print(f"{'shape':<11} {'class':<12} {'p50 ms':>8} {'p95 ms':>8}   per query (median ms, hits)")
     for shape, classes in report["latency"].items():

@@ -298,19 +298,38 @@ ALPHABET = "食品安全奶粉檢检测测邯郸鄲"
 @settings(max_examples=300, deadline=None)
 @given(
     texts=st.lists(st.text(alphabet=ALPHABET + "，。 ab1", min_size=0, max_size=30), min_size=1, max_size=8),
-    query=st.text(alphabet=ALPHABET, min_size=1, max_size=5),
+    query=st.lists(st.text(alphabet=ALPHABET, min_size=1, max_size=6), min_size=1, max_size=2).map(" ".join),
 )
-def test_bigram_phrase_match_is_substring_match(texts: list[str], query: str) -> None:
-    """Property: for any Chinese query, the index finds exactly the texts containing it after normalising."""
+def test_index_match_is_substring_match(texts: list[str], query: str) -> None:
+    """Property: for any Chinese query, the indexes find exactly the texts containing every term.
+
+    Both ways: the bigram index alone (``match_expression``, what stock sqlite3 and canned queries use), and
+    the bigram and quadgram indexes together (``match_expressions``, what the search box uses).
+    """
     conn = sqlite3.connect(":memory:")
-    for sql in search.create_index_sql():
-        conn.execute(sql)
+    for table in search.INDEXES:
+        for sql in search.create_index_sql(table):
+            conn.execute(sql)
     for rowid, text in enumerate(texts, 1):
         search.index_row(conn, rowid, "", text)
-    found = {r[0] for r in conn.execute(f"select rowid from {search.TABLE} where {search.TABLE} match ?",
-                                        [search.match_expression(query)])}
-    expected = {n for n, text in enumerate(texts, 1) if search.normalise(query) in search.normalise(text)}
-    assert found == expected
+
+    def match(table: str, expression: str) -> set[int]:
+        return {r[0] for r in conn.execute(f"select rowid from [{table}] where [{table}] match ?", [expression])}
+
+    expected = {n for n, text in enumerate(texts, 1)
+                if all(search.normalise(term) in search.normalise(text) for term in query.split())}
+    assert match(search.TABLE, search.match_expression(query)) == expected
+    expressions = search.match_expressions(query)
+    assert set.intersection(*(match(t, e) for t, e in expressions.items())) == expected
+    assert (search.TABLE4 in expressions) == any(len(term) >= search.QUAD for term in query.split())
+
+
+def test_quadgrams_never_match_across_runs() -> None:
+    assert search.index_text4("食品安全，抽检") == "食品安全 品安全"
+    assert search.index_text4("abc 奶粉 检测结果公布") == "检测结果 测结果公 结果公布 果公布"
+    assert search.match_expressions("食品安全 奶粉") == {search.TABLE: '"奶粉"', search.TABLE4: '"食品安全"'}
+    assert search.match_expressions("檢測結果公佈") == {search.TABLE4: '"检测结果 测结果公 结果公布"'}
+    assert search.match_expressions("，") == {search.TABLE: '""'}
 
 
 def test_index_kept_in_step_equals_a_rebuilt_one(tmp_path: Path) -> None:
@@ -377,10 +396,39 @@ async def test_archive_from_before_the_search_index_is_upgraded(tmp_path: Path) 
 async def test_frequent_words_walk_indexes_rare_words_look_up_rows(ds, planted) -> None:  # type: ignore[no-untyped-def]
     """The plugin picks the query shape from the number of matches (both give the exact set, above)."""
     _, articles = planted
-    for query, dense in (("食品", True), ("检出沙门", False)):
+    from archive.plugins.foodnews_search import DENSE
+
+    shapes = set()
+    for query in ("食品", "食品安全", "检出沙门", "食品 检出沙门", "奶粉 食品安全"):
         data = (await ds.client.get("/foodnews/articles.json", params={"_search": query})).json()
-        assert ("+rowid in" in data["query"]["sql"]) is dense, query
+        dense = len(expected_ids(articles, query)) > DENSE * len(articles)
+        assert ("rowid = articles.rowid" in data["query"]["sql"]) is dense, query
+        shapes.add(dense)
         assert data["filtered_table_rows_count"] == len(expected_ids(articles, query))
+    assert shapes == {True, False}
+
+
+@pytest.mark.parametrize("query", ["食品", "食品安全", "检出沙门", "奶粉 食品安全", "recall"])
+async def test_search_page_count_is_taken_from_the_index(planted, query: str) -> None:  # type: ignore[no-untyped-def]
+    """Datasette's count of a search-only page runs on the index (traced SQL), and is still exact."""
+    from datasette.app import Datasette
+
+    from archive.serve import CONFIG_DIR, load_metadata
+
+    path, articles = planted
+    traced = Datasette(files=[str(path)], config_dir=CONFIG_DIR, metadata=load_metadata(path.stem),
+                       settings={"trace_debug": True})
+    data = (await traced.client.get("/foodnews/articles.json", params={"_search": query, "_trace": "1"})).json()
+    counts = [t["sql"] for t in data["_trace"]["traces"] if t["sql"].startswith("select count(*)")]
+    assert counts and all("from articles where" not in sql for sql in counts), counts
+    assert data["filtered_table_rows_count"] == len(expected_ids(articles, query))
+    # With another filter the count is Datasette's own, and exact too.
+    data = (await traced.client.get("/foodnews/articles.json", params={
+        "_search": query, "source": "planted", "_trace": "1"})).json()
+    counts = [t["sql"] for t in data["_trace"]["traces"] if t["sql"].startswith("select count(*) from articles")]
+    assert counts, data["_trace"]["traces"]
+    assert data["filtered_table_rows_count"] == len(
+        {a for a in expected_ids(articles, query) if a in {article_id(x.url) for x in articles if x.source == "planted"}})
 
 
 async def test_search_one_column_and_raw_mode(ds, planted) -> None:  # type: ignore[no-untyped-def]
