@@ -399,7 +399,7 @@ async def test_frequent_words_walk_indexes_rare_words_look_up_rows(ds, planted) 
     from archive.plugins.foodnews_search import DENSE
 
     shapes = set()
-    for query in ("食品", "食品安全", "检出沙门", "食品 检出沙门", "奶粉 食品安全"):
+    for query in ("食品", "食品安全", "检出沙门", "食品 检出沙门", "奶粉 食品安全", "食品 三聚氰胺", "三聚氰胺 沙门氏菌"):
         data = (await ds.client.get("/foodnews/articles.json", params={"_search": query})).json()
         dense = len(expected_ids(articles, query)) > DENSE * len(articles)
         assert ("rowid = articles.rowid" in data["query"]["sql"]) is dense, query
@@ -408,7 +408,7 @@ async def test_frequent_words_walk_indexes_rare_words_look_up_rows(ds, planted) 
     assert shapes == {True, False}
 
 
-@pytest.mark.parametrize("query", ["食品", "食品安全", "检出沙门", "奶粉 食品安全", "recall"])
+@pytest.mark.parametrize("query", ["食品", "食品安全", "检出沙门", "奶粉 食品安全", "食品 三聚氰胺", "recall"])
 async def test_search_page_count_is_taken_from_the_index(planted, query: str) -> None:  # type: ignore[no-untyped-def]
     """Datasette's count of a search-only page runs on the index (traced SQL), and is still exact."""
     from datasette.app import Datasette

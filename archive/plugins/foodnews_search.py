@@ -143,19 +143,24 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
         tables = list(terms)
         articles = (await db.execute("select max(rowid) from articles")).first()[0] or 0
         dense_from = int(DENSE * articles) + 1
-        first = tables[0]
-        joined = "".join(f" join [{t}] on [{t}].rowid = [{first}].rowid" for t in tables[1:])
-        matched = " and ".join(f"[{t}] match :{PARAMS[t]}" for t in tables)
         try:
             # Counting stops at the threshold: a frequent word is known to be one after a few milliseconds.
-            hits = (await db.execute(
-                f"select count(*) from (select 1 from [{first}]{joined} where {matched} limit :foodnews_n)",
-                {**params, "foodnews_n": dense_from})).first()[0]
+            hits = [(await db.execute(
+                f"select count(*) from (select 1 from [{t}] where [{t}] match :e limit :n)",
+                {"e": params[PARAMS[t]], "n": dense_from})).first()[0] for t in tables]
+            if len(tables) > 1 and min(hits) >= dense_from:
+                # Each index finds many: do they find many together? Both asked row by row, up to the threshold.
+                first = tables[0]
+                joined = "".join(f" join [{t}] on [{t}].rowid = [{first}].rowid" for t in tables[1:])
+                matched = " and ".join(f"[{t}] match :{PARAMS[t]}" for t in tables)
+                hits = [(await db.execute(
+                    f"select count(*) from (select 1 from [{first}]{joined} where {matched} limit :foodnews_n)",
+                    {**params, "foodnews_n": dense_from})).first()[0]]
         except sqlite3.OperationalError as exc:
             raise BadRequest(f"search: {exc}") from None
         _count_from_index(db)
         return FilterArguments(
-            _clauses(tables, dense=hits >= dense_from),
+            _clauses(tables, dense=min(hits) >= dense_from),
             params=params,
             human_descriptions=descriptions,
             extra_context={"supports_search": True, "search": searches.get("_search", "")},
