@@ -431,6 +431,29 @@ async def test_search_page_count_is_taken_from_the_index(planted, query: str) ->
         {a for a in expected_ids(articles, query) if a in {article_id(x.url) for x in articles if x.source == "planted"}})
 
 
+async def test_facets_of_a_frequent_word_are_exact(planted) -> None:  # type: ignore[no-untyped-def]
+    """Facets of a dense search run on the set form of the clause (traced) and count exactly."""
+    from collections import Counter
+
+    from datasette.app import Datasette
+
+    from archive.serve import CONFIG_DIR, load_metadata
+
+    path, articles = planted
+    traced = Datasette(files=[str(path)], config_dir=CONFIG_DIR, metadata=load_metadata(path.stem),
+                       settings={"trace_debug": True})
+    data = (await traced.client.get("/foodnews/articles.json", params={"_search": "食品", "_trace": "1"})).json()
+    assert "rowid = articles.rowid" in data["query"]["sql"]
+    facets = [t["sql"] for t in data["_trace"]["traces"] if "group by" in t["sql"]]
+    assert facets and all("+rowid in" in sql and "rowid = articles.rowid" not in sql for sql in facets)
+    hits = expected_ids(articles, "食品")
+    by_id = {article_id(a.url): a for a in articles}
+    for column in ("source", "organization", "language"):
+        truth = Counter(getattr(by_id[i], column) for i in hits if getattr(by_id[i], column) is not None)
+        got = {r["value"]: r["count"] for r in data["facet_results"][column]["results"]}
+        assert got == dict(truth), column
+
+
 async def test_search_one_column_and_raw_mode(ds, planted) -> None:  # type: ignore[no-untyped-def]
     _, articles = planted
     data = (await ds.client.get("/foodnews/articles.json", params={

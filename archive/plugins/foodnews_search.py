@@ -60,6 +60,8 @@ def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) 
 
 #: Datasette's count SQL for a search-only articles page → the same count taken from the index alone.
 COUNTS: dict[str, str] = {}
+#: A dense search's correlated clause → the same set as one pass over an index (for facets' GROUP BY).
+SCANS: dict[str, str] = {}
 PARAMS = {search.TABLE: "foodnews_search", search.TABLE4: "foodnews_search4"}
 
 
@@ -76,7 +78,11 @@ def _clauses(tables: list[str], dense: bool) -> list[str]:
     clauses = []
     for table in tables:
         inner = f"select rowid from [{table}] where [{table}] match :{PARAMS[table]}"
-        clauses.append(f"rowid in ({inner} and rowid = articles.rowid)" if dense else f"rowid in ({inner})")
+        if dense:
+            clauses.append(f"rowid in ({inner} and rowid = articles.rowid)")
+            SCANS[clauses[-1]] = f"+rowid in ({inner})"
+        else:
+            clauses.append(f"rowid in ({inner})")
     datasette_count = f"select count(*) from articles where {' and '.join(clauses)} "
     if datasette_count not in COUNTS:
         matches = [f"select rowid from [{t}] where [{t}] match :{PARAMS[t]}" for t in tables]
@@ -92,14 +98,22 @@ def _count_from_index(db: Any) -> None:
     <the filters' clauses>``, which visits one articles row per match (about 1.2 s for a word in 800,000
     of a million articles; 20 ms in the index). The index holds exactly the articles' rowids (the archive
     writes both in one transaction), so for that exact statement, and only for it, the index's count is the
-    same number. Any other statement, such as a search combined with other filters, runs unchanged.
+    same number. Any other statement, such as a search combined with other filters, runs unchanged, except
+    that a facet's GROUP BY gets a dense search's clause in its set form (same rows, see ``SCANS``).
     """
     if getattr(db, "_foodnews_counts", False):
         return
     execute = db.execute
 
     async def execute_with_index_counts(sql: str, *args: Any, **kwargs: Any) -> Any:
-        return await execute(COUNTS.get(sql, sql), *args, **kwargs)
+        if sql in COUNTS:
+            sql = COUNTS[sql]
+        elif " group by " in sql:
+            # A facet groups every match: asking the index row by row would take seconds; one pass over the
+            # facet column's index, testing each rowid against the set of matches, takes a fraction of that.
+            for correlated, scan in SCANS.items():
+                sql = sql.replace(correlated, scan)
+        return await execute(sql, *args, **kwargs)
 
     db.execute = execute_with_index_counts
     db._foodnews_counts = True
