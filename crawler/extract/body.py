@@ -161,7 +161,7 @@ def furniture(page: Page, classes: list[str]) -> list[bool]:
                 verdict = cache[el]
                 break
             chain.append(el)
-            names = f"{el.get('class') or ''} {el.get('id') or ''}"
+            names = page.class_id(el)
             share = good.get(el, 0) / total if total else 0.0
             if (el.tag in ("nav", "footer", "aside") and share < 0.5) or names.strip() and (
                 (STRONG_UNLIKELY.search(names) and share < 0.6)
@@ -199,9 +199,10 @@ _KNOWN_CLASSES = {q[1:]: i for i, q in enumerate(KNOWN_BODY) if q.startswith("."
 def _known_container(page: Page) -> tuple[Any, str] | None:
     """The first element of a known CMS template's body container, in KNOWN_BODY's order of preference."""
     best: tuple[int, Any] | None = None
-    for el in page.elements:
-        rank = _KNOWN_IDS.get(el.get("id") or "")
-        classes = el.get("class")
+    for el, (classes, id_) in page.names.items():
+        if not classes and not id_:
+            continue
+        rank = _KNOWN_IDS.get(id_)
         if classes:
             for name in classes.split():
                 found = _KNOWN_CLASSES.get(name)

@@ -37,7 +37,7 @@ _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F
 _PARSER = lxml.etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """A run of text as a reader sees it (a paragraph, heading, list item, table row) or an image.
 
@@ -66,6 +66,15 @@ class Page:
     blocks: list[Block] = field(default_factory=list)
     elements: list[Any] = field(default_factory=list)
     scripts: str = ""
+    # Every element of the cleaned tree (document order) → its (class, id) attributes, "" where absent.
+    names: dict[Any, tuple[str, str]] = field(default_factory=dict)
+
+    def class_id(self, el: Any) -> str:
+        """``"{class} {id}"`` of an element: the words page furniture and headlines are recognised by."""
+        found = self.names.get(el)
+        if found is None:
+            found = _names_of(el)
+        return f"{found[0]} {found[1]}"
 
 
 def _meta(root: Any) -> dict[str, str]:
@@ -128,9 +137,8 @@ def parse_page(text: str, url: str) -> Page | str:
             inline.append(script.text[:20000])
     page.ld = _json_ld(ld_sources)
     page.scripts = "\n".join(inline)
-    _clean(root)
-    page.blocks = flatten(root.find("body") if root.find("body") is not None else root, url)
-    page.elements = list(root.iter(lxml.etree.Element))
+    page.blocks, page.names = _clean_and_flatten(root, url)
+    page.elements = list(page.names)
     return page
 
 
@@ -148,15 +156,25 @@ def _strip(text: str) -> str:
     return text
 
 
-def _clean(root: Any) -> None:
-    """Drop scripts, styles, forms, comments and hidden elements, keeping the tails of what is dropped."""
-    # Tag filters and one attribute XPath run in C; only elements with such attributes are checked here.
-    doomed = list(root.iter(*DROP_TAGS, lxml.etree.Comment, lxml.etree.ProcessingInstruction))
-    doomed += [
-        el for el in _FLAGGED(root)
-        if el.get("hidden") is not None or (el.get("aria-hidden") == "true" and el.tag not in ("i", "span"))
-        or HIDDEN_STYLE.search(el.get("style") or "")
-    ]
+_COMMENT = lxml.etree.Comment
+_PI = lxml.etree.ProcessingInstruction
+_ELEMENT = lxml.etree.Element
+_INVISIBLE = (" ", "\n", "\t", "\r", "\u3000", "\xa0")
+
+
+def _hidden(el: Any, tag: str) -> bool:
+    """An element a reader never sees: a script, style, form control (DROP_TAGS) or hidden element."""
+    if tag in DROP_TAGS:
+        return True
+    keys = el.keys()
+    if not keys:
+        return False
+    return ("hidden" in keys or ("aria-hidden" in keys and el.get("aria-hidden") == "true" and tag not in ("i", "span"))
+            or ("style" in keys and HIDDEN_STYLE.search(el.get("style") or "") is not None))
+
+
+def _remove(doomed: list[Any]) -> None:
+    """Take elements out of the tree, keeping their tails (appended to what precedes them)."""
     for el in doomed:
         parent = el.getparent()
         if parent is None:
@@ -170,69 +188,182 @@ def _clean(root: Any) -> None:
         parent.remove(el)
 
 
+_NO_NAMES = ("", "")
+
+
+def _names_of(el: Any) -> tuple[str, str]:
+    return (el.get("class") or "", el.get("id") or "")
+
+
+def _clean_below(el: Any, seen: dict[Any, tuple[str, str]]) -> None:
+    """Drop what a reader never sees inside ``el`` (not ``el`` itself); the elements left go to ``seen``."""
+    doomed = []
+    for child in el.iterdescendants():
+        tag = child.tag
+        if isinstance(tag, str):
+            if _hidden(child, tag):
+                doomed.append(child)
+        elif tag is _COMMENT or tag is _PI:
+            doomed.append(child)
+    _remove(doomed)
+    for child in el.iterdescendants(_ELEMENT):
+        seen[child] = _names_of(child)
+
+
+def _has_visible(row: Any, tags: tuple[str, ...]) -> bool:
+    """Whether ``row`` holds one of ``tags`` that is not inside something hidden (looked up before cleaning)."""
+    for found in row.iter(*tags):
+        el = found
+        while el is not row:
+            if _hidden(el, el.tag):
+                break
+            el = el.getparent()
+        else:
+            return True
+    return False
+
+
+def _clean_and_flatten(root: Any, base_url: str) -> tuple[list[Block], dict[Any, tuple[str, str]]]:
+    """Drop scripts, styles, forms, comments and hidden elements (keeping their tails) and flatten the body.
+
+    One walk does both: the body's text as blocks (see `flatten`), and every element left, in document order,
+    with its class and id (``("", "")`` for none). Hidden subtrees are skipped by the walk and removed after
+    it, which leaves the same tree and the same blocks as cleaning first and walking the cleaned tree.
+    """
+    seen = {root: _names_of(root)}
+    doomed: list[Any] = []
+    body = root.find("body")
+    if body is not None and _hidden(body, "body"):
+        body = None  # <body style="display:none">: nothing of it is shown
+    container = body if body is not None else root
+    blocks: list[Block] = []
+    if container is not root:
+        for child in root:
+            tag = child.tag
+            if child is container:
+                seen[child] = _names_of(child)
+                blocks = _flatten(container, base_url, seen, doomed)
+            elif isinstance(tag, str):
+                if _hidden(child, tag):
+                    doomed.append(child)
+                else:
+                    seen[child] = _names_of(child)
+                    _clean_below(child, seen)
+            elif tag is _COMMENT or tag is _PI:
+                doomed.append(child)
+    else:
+        blocks = _flatten(container, base_url, seen, doomed)
+    _remove(doomed)
+    return blocks, seen
+
+
 def flatten(container: Any, base_url: str) -> list[Block]:
-    """The container's text as blocks in reading order: block elements and <br> end a block."""
+    """The container's text as blocks in reading order: block elements and <br> end a block.
+
+    The container is cleaned on the way (what a reader never sees is dropped from the tree).
+    """
+    doomed: list[Any] = []
+    blocks = _flatten(container, base_url, {container: _names_of(container)}, doomed)
+    _remove(doomed)
+    return blocks
+
+
+def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], doomed: list[Any]) -> list[Block]:
+    """`flatten` without the removal: hidden elements go to ``doomed``, the others (in document order,
+    below ``container``) to ``seen`` with their class and id."""
     blocks: list[Block] = []
     buf: list[str] = []
     link = [0]
-    owners: list[Any] = [container]
+    # (element, is a heading, is a figcaption) of the block elements the walk is in
+    owners: list[tuple[Any, bool, bool]] = [(container, container.tag in HEADINGS, container.tag == "figcaption")]
+    buf_append = buf.append
+    blocks_append = blocks.append
+    doomed_append = doomed.append
 
     def flush() -> None:
-        if not buf:
-            return
         words = "".join(buf).split()
         buf.clear()
         if words:
-            owner = owners[-1]
-            tag = owner.tag if isinstance(owner.tag, str) else ""
-            blocks.append(Block(text=" ".join(words), element=owner, link_chars=link[0], heading=tag in HEADINGS,
-                                figcaption=tag == "figcaption", chars=sum(map(len, words))))
+            owner, heading, figcaption = owners[-1]
+            text = " ".join(words)
+            blocks_append(Block(text, owner, link[0], None, heading, figcaption, len(text) - len(words) + 1))
         link[0] = 0
-
-    def add(text: str | None, in_link: bool) -> None:
-        if text:
-            buf.append(text)
-            if in_link:
-                link[0] += len(text) - sum(map(text.count, (" ", "\n", "\t", "\r", "\u3000", "\xa0")))
 
     def walk(el: Any, in_link: bool) -> None:
         for child in el:
             tag = child.tag
             if not isinstance(tag, str):
-                add(child.tail, in_link)
-                continue
-            if tag == "br":
-                flush()
-            elif tag == "img":
-                src = (child.get("data-src") or child.get("data-original") or child.get("src") or "").strip()
-                if src and not src.startswith("data:"):
-                    flush()
-                    blocks.append(Block(text="", element=child, image=src))
-            elif tag == "tr" and next(child.iter(*_ROW_BLOCKS), None) is None:
-                flush()
-                cells = [normalize_space("".join(c.itertext())) for c in child if c.tag in ("td", "th")]
-                row = " | ".join(c for c in cells if c)
-                links = sum(len("".join("".join(a.itertext()).split())) for a in child.iter("a"))
-                if row:
-                    blocks.append(Block(text=row, element=child, link_chars=links, chars=len("".join(row.split()))))
-                for img in child.iter("img"):
-                    src = (img.get("src") or "").strip()
-                    if src and not src.startswith("data:"):
-                        blocks.append(Block(text="", element=img, image=src))
-            elif tag in BLOCK_TAGS:
-                flush()
-                owners.append(child)
-                add(child.text, in_link)
-                walk(child, in_link)
-                flush()
-                owners.pop()
+                if tag is _COMMENT or tag is _PI:
+                    doomed_append(child)
+            elif tag in DROP_TAGS:
+                doomed_append(child)
+            elif (keys := child.keys()) and (
+                "hidden" in keys or ("aria-hidden" in keys and child.get("aria-hidden") == "true" and tag not in ("i", "span"))
+                or ("style" in keys and HIDDEN_STYLE.search(child.get("style") or "") is not None)
+            ):  # `_hidden`, inlined: this walk is the engine's hot path
+                doomed_append(child)
             else:
-                child_in_link = in_link or tag == "a"
-                add(child.text, child_in_link)
-                walk(child, child_in_link)
-            add(child.tail, in_link)
+                seen[child] = (child.get("class") or "", child.get("id") or "") if "class" in keys or "id" in keys \
+                    else _NO_NAMES
+                if tag == "br":
+                    if len(child):
+                        _clean_below(child, seen)
+                    if buf:
+                        flush()
+                elif tag == "img":
+                    if len(child):
+                        _clean_below(child, seen)
+                    src = (child.get("data-src") or child.get("data-original") or child.get("src") or "").strip()
+                    if src and not src.startswith("data:"):
+                        if buf:
+                            flush()
+                        blocks_append(Block("", child, 0, src))
+                elif tag == "tr" and not _has_visible(child, _ROW_BLOCKS):
+                    _clean_below(child, seen)
+                    if buf:
+                        flush()
+                    cells = [normalize_space("".join(c.itertext())) for c in child if c.tag in ("td", "th")]
+                    row = " | ".join(c for c in cells if c)
+                    links = sum(len("".join("".join(a.itertext()).split())) for a in child.iter("a"))
+                    if row:
+                        blocks_append(Block(row, child, links, None, False, False, len("".join(row.split()))))
+                    for img in child.iter("img"):
+                        src = (img.get("src") or "").strip()
+                        if src and not src.startswith("data:"):
+                            blocks_append(Block("", img, 0, src))
+                elif tag in BLOCK_TAGS:
+                    if buf:
+                        flush()
+                    owners.append((child, tag in HEADINGS, tag == "figcaption"))
+                    text = child.text
+                    if text:
+                        buf_append(text)
+                        if in_link:
+                            link[0] += len(text) - sum(map(text.count, _INVISIBLE))
+                    if len(child):
+                        walk(child, in_link)
+                    if buf:
+                        flush()
+                    owners.pop()
+                else:
+                    child_in_link = in_link or tag == "a"
+                    text = child.text
+                    if text:
+                        buf_append(text)
+                        if child_in_link:
+                            link[0] += len(text) - sum(map(text.count, _INVISIBLE))
+                    if len(child):
+                        walk(child, child_in_link)
+            text = child.tail
+            if text:
+                buf_append(text)
+                if in_link:
+                    link[0] += len(text) - sum(map(text.count, _INVISIBLE))
 
-    add(container.text, False)
+    text = container.text
+    if text:
+        buf_append(text)
     walk(container, False)
-    flush()
+    if buf:
+        flush()
     return blocks

@@ -336,7 +336,7 @@ def find_title(page: Page, rule_title: str | None) -> tuple[str | None, Any]:
         if not 4 <= len(text) <= 150 or block.image:
             continue
         el = block.element
-        names = ((el.get("class") or "") + " " + (el.get("id") or "")).lower()
+        names = page.class_id(el).lower()
         if not block.heading and "title" not in names and "headline" not in names:
             continue
         if reference and text not in reference:
@@ -454,7 +454,7 @@ def _refine_title(page: Page, title: str | None, layout: _Layout) -> tuple[str |
     for i in range(layout.start - 1, max(-1, layout.start - 7), -1):
         block = blocks[i]
         el = block.element
-        names = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+        names = page.class_id(el).lower()
         if ("title" in names or block.heading) and 4 <= len(block.text) <= 100 and not LABEL.search(block.text):
             return block.text, i  # the <title> text is printed nowhere above the body: it names the site
     return title, None
@@ -703,7 +703,7 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
     if not organization:
         for text, el in zone:
             if el is not None and len(text) <= 30 and not LABEL.search(text):
-                names = f"{el.get('class') or ''} {el.get('id') or ''}"
+                names = page.class_id(el)
                 if INFO_CLASS.search(names) and not dates.find_date(text):
                     organization = _clean_org(text)
                     if organization:
