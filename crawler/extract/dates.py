@@ -144,6 +144,10 @@ _SHORT_YEAR = re.compile(r"(?<![\d-])(\d{2})-(\d{1,2})-(\d{1,2})\s*(\d{1,2}):(\d
 _YEARLESS_TIME = re.compile(r"(?<![\d-])(\d{1,2})-(\d{1,2})\s*(\d{1,2}):(\d{2})(?![\d:])")
 _SPLIT_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s+(\d{1,2})\s*[/-]\s*(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?(?!\d)")
 _EPOCH_VAR = re.compile(r"""\b(?:ct|create_time|publish_time|pubtime|pub_time)\s*[=:]\s*["']?(1\d{9})["']?""")
+# Cheap tests that must pass before the two patterns above and below are worth running over a page's scripts
+# (up to a megabyte): a leading \b or optional quote keeps the regex engine from skipping ahead to candidates.
+_EPOCH_HINT = re.compile(r"""(?:ct|create_time|publish_time|pubtime|pub_time)\s*[=:]\s*["']?1\d{9}""")
+_DATE_HINT = re.compile(r"pubtime|pubTime|publish_time|publishTime|pubDate|datePublished|publishDate")
 _DATE_VAR = re.compile(
     r"""["']?\b(?:pubtime|pubTime|publish_time|publishTime|pubDate|datePublished|publishDate)["']?\s*[=:]\s*"""
     r"""["']((?:19|20)\d{2}[^"']{4,24})["']"""
@@ -187,9 +191,12 @@ def date_from_script(script: str | None, tz: timezone = SHANGHAI) -> ParsedDate 
         return None
     # A variable set to different days on one page belongs to a list of items (references, related
     # articles, comments), each dated: none of them is the page's own date.
-    found_dates = [d for d in (parse_date(m[1], tz) for m in _DATE_VAR.finditer(script)) if d]
+    found_dates = [d for d in (parse_date(m[1], tz) for m in _DATE_VAR.finditer(script)) if d] \
+        if _DATE_HINT.search(script) else []
     if found_dates:
         return found_dates[0] if len({d.value[:10] for d in found_dates}) == 1 else None
+    if not _EPOCH_HINT.search(script):
+        return None
     found_dates = [d for d in (from_epoch(int(m[1]), tz, m.group(0)) for m in _EPOCH_VAR.finditer(script)) if d]
     if found_dates and len({d.value[:10] for d in found_dates}) == 1:
         return found_dates[0]

@@ -131,7 +131,11 @@ def extract_html(text: str, url: str, rules: SiteRules | None = None, reference:
     out.attachments = body.attachments
     out.notes = [f"body: {body.how}", *meta.notes]
     _absolute_links(body.container, url)
-    out.body_html = sanitize_html(lxml.html.tostring(body.container, encoding="unicode", method="html"))
+    markup = lxml.html.tostring(body.container, encoding="unicode", method="html")
+    # Serialised from a parsed tree, the container's markup needs no second lxml round trip before nh3 (which
+    # parses it anyway): wrapping it in a <div> gives what the round trip in `sanitize_html` gives, except for
+    # <html>/<body>, which the fragment parser unwraps.
+    out.body_html = _nh3(f"<div>{markup}</div>") if body.container.tag not in ("html", "body") else sanitize_html(markup)
 
     if not out.title:
         out.reject = "no title found"
@@ -153,8 +157,6 @@ def _absolute_links(container: Any, base_url: str) -> None:
 
 def sanitize_html(html: str, base_url: str = "") -> str:
     """Body HTML safe to show: nh3 (Ammonia) keeps structure, drops scripts, handlers and styles."""
-    import nh3
-
     try:
         fragment = lxml.html.fragment_fromstring(html, create_parent="div")
         if base_url:
@@ -162,12 +164,17 @@ def sanitize_html(html: str, base_url: str = "") -> str:
         html = lxml.html.tostring(fragment, encoding="unicode")
     except (lxml.etree.ParserError, ValueError):
         pass
-    return nh3.clean(
-        html,
-        tags={"p", "br", "a", "img", "strong", "b", "em", "i", "u", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
-              "li", "blockquote", "table", "thead", "tbody", "tr", "td", "th", "figure", "figcaption", "div",
-              "span", "sub", "sup", "pre"},
-        attributes={"a": {"href", "title"}, "img": {"src", "alt"}, "td": {"colspan", "rowspan"},
-                    "th": {"colspan", "rowspan"}},
-        url_schemes={"http", "https"},
-    ).strip()
+    return _nh3(html)
+
+
+_SAFE_TAGS = {"p", "br", "a", "img", "strong", "b", "em", "i", "u", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
+              "blockquote", "table", "thead", "tbody", "tr", "td", "th", "figure", "figcaption", "div", "span", "sub",
+              "sup", "pre"}
+_SAFE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt"}, "td": {"colspan", "rowspan"},
+                    "th": {"colspan", "rowspan"}}
+
+
+def _nh3(html: str) -> str:
+    import nh3
+
+    return nh3.clean(html, tags=_SAFE_TAGS, attributes=_SAFE_ATTRIBUTES, url_schemes={"http", "https"}).strip()
