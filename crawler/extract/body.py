@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from crawler.extract.dom import Block, Page
+from crawler.extract.dom import Block, Page, _names_of
 from crawler.extract.text import clean_pinyin, looks_like_caption, split_caption
 
 ATTACHMENT_EXT = re.compile(r"\.(?:docx?|xlsx?|et|wps|pdf|ofd|zip|rar|7z|csv|pptx?)(?:$|[?#])", re.IGNORECASE)
@@ -111,7 +112,7 @@ def classify(block: Block) -> str:
     if _is_english(text):
         words = WORD.findall(text)
         if len(words) >= 12:
-            stops = sum(1 for w in words if w.lower() in STOPWORDS)
+            stops = sum(map(STOPWORDS.__contains__, map(str.lower, words)))
             if stops / len(words) >= 0.15:
                 return "good"
             # Other languages written with spaces: sentences of ordinary-length words.
@@ -120,6 +121,8 @@ def classify(block: Block) -> str:
         return "neutral"
     if len(text) < 120 and (INFO_LABEL.search(text[:40]) or EDITOR_LINE.match(text)):
         return "neutral"  # a byline or info line, even if it has punctuation
+    if len(text) < 15:
+        return "neutral"  # fewer than 15 characters of any kind
     han = len(HAN.findall(text))
     punct = len(SENTENCE_PUNCT.findall(text))
     if (han >= 15 and punct >= 1) or han >= 50:
@@ -130,16 +133,32 @@ def classify(block: Block) -> str:
 def tree_sums(page: Page, values: list[float]) -> dict[Any, float]:
     """Per element, the sum of ``values`` (one per block) over the blocks inside it: one bottom-up pass."""
     totals: dict[Any, float] = {}
+    get = totals.get
     for block, value in zip(page.blocks, values, strict=True):
         if value:
-            totals[block.element] = totals.get(block.element, 0.0) + value
-    for el in reversed(page.elements):
-        value = totals.get(el)
-        if value:
-            parent = el.getparent()
-            if parent is not None:
-                totals[parent] = totals.get(parent, 0.0) + value
+            totals[block.element] = get(block.element, 0.0) + value
+    for el, parent in _upward(page):
+        value = get(el)
+        if value and parent is not None:
+            totals[parent] = get(parent, 0.0) + value
     return totals
+
+
+def _upward(page: Page) -> list[tuple[Any, Any]]:
+    """(element, parent) for the blocks' elements and their ancestors, children before parents: the only
+    elements a sum over blocks can reach. Worked out once per page."""
+    up = page.cache.get("upward")
+    if up is None:
+        needed = {b.element for b in page.blocks}
+        up = []
+        for el in reversed(page.elements):
+            if el in needed:
+                parent = el.getparent()
+                up.append((el, parent))
+                if parent is not None:
+                    needed.add(parent)
+        page.cache["upward"] = up
+    return up
 
 
 def furniture(page: Page, classes: list[str]) -> list[bool]:
@@ -152,29 +171,42 @@ def furniture(page: Page, classes: list[str]) -> list[bool]:
     total = sum(b.chars for b, k in zip(page.blocks, classes, strict=True) if k == "good")
     cache: dict[Any, bool] = {}
     body = page.root.find("body")
+    names_of = page.names.get
 
     def unlikely(el: Any) -> bool:
         chain = []
         verdict = False
-        while el is not None and el is not body and isinstance(el.tag, str):
+        while el is not None and el is not body:
+            tag = el.tag
+            if not isinstance(tag, str):
+                break
             if el in cache:
                 verdict = cache[el]
                 break
             chain.append(el)
-            names = page.class_id(el)
-            share = good.get(el, 0) / total if total else 0.0
-            if (el.tag in ("nav", "footer", "aside") and share < 0.5) or names.strip() and (
-                (STRONG_UNLIKELY.search(names) and share < 0.6)
-                or (UNLIKELY.search(names) and not LIKELY.search(names) and share < 0.3)
-            ):
-                verdict = True
-                break
+            strong, weak = _furniture_names(names_of(el) or _names_of(el))
+            if strong or weak or tag in ("nav", "footer", "aside"):
+                share = good.get(el, 0) / total if total else 0.0
+                if (tag in ("nav", "footer", "aside") and share < 0.5) or (strong and share < 0.6) or (weak and share < 0.3):
+                    verdict = True
+                    break
             el = el.getparent()
         for item in chain:
             cache[item] = verdict
         return verdict
 
     return [unlikely(b.element) for b in page.blocks]
+
+
+@lru_cache(maxsize=8192)
+def _furniture_names(names: tuple[str, str]) -> tuple[bool, bool]:
+    """Whether class and id words name furniture strongly (comments, footer) or weakly (nav, share) and not
+    also content; cached, as templates repeat the same class names on every page."""
+    text = f"{names[0]} {names[1]}"
+    if not text.strip():
+        return False, False
+    return (STRONG_UNLIKELY.search(text) is not None,
+            UNLIKELY.search(text) is not None and LIKELY.search(text) is None)
 
 
 def choose_container(page: Page, classes: list[str]) -> Any:
@@ -198,6 +230,12 @@ _KNOWN_CLASSES = {q[1:]: i for i, q in enumerate(KNOWN_BODY) if q.startswith("."
 
 def _known_container(page: Page) -> tuple[Any, str] | None:
     """The first element of a known CMS template's body container, in KNOWN_BODY's order of preference."""
+    names = page.names.values()
+    # Most pages have none: a set lookup and substring tests over all class names at once say so quickly.
+    if _KNOWN_IDS.keys().isdisjoint(id_ for _, id_ in names):
+        joined = " ".join([classes for classes, _ in names])
+        if not any(name in joined for name in _KNOWN_CLASSES):
+            return None
     best: tuple[int, Any] | None = None
     for el, (classes, id_) in page.names.items():
         if not classes and not id_:
@@ -236,11 +274,14 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
         classes = ["bad" if off and kind == "good" else kind for kind, off in zip(classes, furniture(page, classes), strict=True)]
     how = "site rule"
     container = rule_container
+    inside: set[Any] = set()
+    inside_of = None
     if container is None:
         known = _known_container(page)
         if known is not None:
             el, how = known
             inside = set(el.iter())
+            inside_of = el
             chars = sum(b.chars for b, k in zip(page.blocks, classes, strict=True)
                         if k == "good" and b.element in inside)
             container = el if chars >= 30 else None
@@ -248,7 +289,8 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
         container, how = choose_container(page, classes), "density"
     if container is None:
         return None
-    inside = set(container.iter())
+    if inside_of is not container:
+        inside = set(container.iter())
     members = _main_cluster([(b, k) for b, k in zip(page.blocks, classes, strict=True) if b.element in inside],
                             title_text)
     goods = [i for i, (_, k) in enumerate(members) if k == "good"]
@@ -333,7 +375,9 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
         body.paragraphs.append(text)
     for a in container.iter("a"):
         href = (a.get("href") or "").strip()
-        if href and ATTACHMENT_EXT.search(urlsplit(href).path):
+        # (the extension test on the whole link first: a path that passes it passes it inside the link too,
+        # unless urlsplit drops a tab or line break from it)
+        if href and (ATTACHMENT_EXT.search(href) or not href.isprintable()) and ATTACHMENT_EXT.search(urlsplit(href).path):
             body.attachments.append({"url": urljoin(page.url, href), "title": " ".join("".join(a.itertext()).split()) or None})
     return body
 

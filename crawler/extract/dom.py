@@ -68,6 +68,7 @@ class Page:
     scripts: str = ""
     # Every element of the cleaned tree (document order) → its (class, id) attributes, "" where absent.
     names: dict[Any, tuple[str, str]] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)  # what later steps work out once per page
 
     def class_id(self, el: Any) -> str:
         """``"{class} {id}"`` of an element: the words page furniture and headlines are recognised by."""
@@ -160,6 +161,7 @@ _COMMENT = lxml.etree.Comment
 _PI = lxml.etree.ProcessingInstruction
 _ELEMENT = lxml.etree.Element
 _INVISIBLE = (" ", "\n", "\t", "\r", "\u3000", "\xa0")
+_HIDING = frozenset(["hidden", "aria-hidden", "style"])
 
 
 def _hidden(el: Any, tag: str) -> bool:
@@ -297,7 +299,7 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
                     doomed_append(child)
             elif tag in DROP_TAGS:
                 doomed_append(child)
-            elif (keys := child.keys()) and (
+            elif (keys := child.keys()) and not _HIDING.isdisjoint(keys) and (
                 "hidden" in keys or ("aria-hidden" in keys and child.get("aria-hidden") == "true" and tag not in ("i", "span"))
                 or ("style" in keys and HIDDEN_STYLE.search(child.get("style") or "") is not None)
             ):  # `_hidden`, inlined: this walk is the engine's hot path
@@ -336,7 +338,8 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
                         flush()
                     owners.append((child, tag in HEADINGS, tag == "figcaption"))
                     text = child.text
-                    if text:
+                    if text and (in_link or buf or not text.isspace()):
+                        # (white space opening a block is dropped anyway: not buffered, no flush for it)
                         buf_append(text)
                         if in_link:
                             link[0] += len(text) - sum(map(text.count, _INVISIBLE))
@@ -355,7 +358,7 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
                     if len(child):
                         walk(child, child_in_link)
             text = child.tail
-            if text:
+            if text and (in_link or buf or not text.isspace()):
                 buf_append(text)
                 if in_link:
                     link[0] += len(text) - sum(map(text.count, _INVISIBLE))
