@@ -8,6 +8,7 @@ is ever filled from the clock: a yearless date needs a reference year from the p
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -143,15 +144,25 @@ def date_from_url(url: str, tz: timezone = SHANGHAI) -> ParsedDate | None:
 _SHORT_YEAR = re.compile(r"(?<![\d-])(\d{2})-(\d{1,2})-(\d{1,2})\s*(\d{1,2}):(\d{2})(?!\d)")
 _YEARLESS_TIME = re.compile(r"(?<![\d-])(\d{1,2})-(\d{1,2})\s*(\d{1,2}):(\d{2})(?![\d:])")
 _SPLIT_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s+(\d{1,2})\s*[/-]\s*(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?(?!\d)")
-_EPOCH_VAR = re.compile(r"""\b(?:ct|create_time|publish_time|pubtime|pub_time)\s*[=:]\s*["']?(1\d{9})["']?""")
-# Cheap tests that must pass before the two patterns above and below are worth running over a page's scripts
-# (up to a megabyte): a leading \b or optional quote keeps the regex engine from skipping ahead to candidates.
-_EPOCH_HINT = re.compile(r"""(?:ct|create_time|publish_time|pubtime|pub_time)\s*[=:]\s*["']?1\d{9}""")
-_DATE_HINT = re.compile(r"pubtime|pubTime|publish_time|publishTime|pubDate|datePublished|publishDate")
+# Both are matched at the start of a word only (see `_at_word_start`): a leading \b would keep the regex engine
+# from skipping ahead to the names, over up to a megabyte of a page's scripts.
+_EPOCH_VAR = re.compile(r"""(?:ct|create_time|publish_time|pubtime|pub_time)\s*[=:]\s*["']?(1\d{9})["']?""")
 _DATE_VAR = re.compile(
-    r"""["']?\b(?:pubtime|pubTime|publish_time|publishTime|pubDate|datePublished|publishDate)["']?\s*[=:]\s*"""
+    r"""(?:pubtime|pubTime|publish_time|publishTime|pubDate|datePublished|publishDate)["']?\s*[=:]\s*"""
     r"""["']((?:19|20)\d{2}[^"']{4,24})["']"""
 )
+
+
+def _at_word_start(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)`` as if the pattern began with ``\\b``: matches that start a word."""
+    pos = 0
+    while m := pattern.search(text, pos):
+        start = m.start()
+        if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            pos = start + 1
+            continue
+        yield m
+        pos = m.end()
 
 
 def parse_short(text: str | None, year: int | None = None, tz: timezone = SHANGHAI) -> ParsedDate | None:
@@ -191,13 +202,10 @@ def date_from_script(script: str | None, tz: timezone = SHANGHAI) -> ParsedDate 
         return None
     # A variable set to different days on one page belongs to a list of items (references, related
     # articles, comments), each dated: none of them is the page's own date.
-    found_dates = [d for d in (parse_date(m[1], tz) for m in _DATE_VAR.finditer(script)) if d] \
-        if _DATE_HINT.search(script) else []
+    found_dates = [d for d in (parse_date(m[1], tz) for m in _at_word_start(_DATE_VAR, script)) if d]
     if found_dates:
         return found_dates[0] if len({d.value[:10] for d in found_dates}) == 1 else None
-    if not _EPOCH_HINT.search(script):
-        return None
-    found_dates = [d for d in (from_epoch(int(m[1]), tz, m.group(0)) for m in _EPOCH_VAR.finditer(script)) if d]
+    found_dates = [d for d in (from_epoch(int(m[1]), tz, m.group(0)) for m in _at_word_start(_EPOCH_VAR, script)) if d]
     if found_dates and len({d.value[:10] for d in found_dates}) == 1:
         return found_dates[0]
     return None

@@ -139,7 +139,7 @@ def detect_language(text: str) -> str | None:
         return "en"
     # Traditional text changes under t2s; simplified text hardly does (a few shared forms).
     simplified = _converter("t2s").convert(sample)
-    changed = sum(1 for a, b in zip(sample, simplified) if a != b)
+    changed = sum(map(str.__ne__, sample, simplified))
     return "zh-Hant" if changed > max(2, han // 50) else "zh-Hans"
 
 
