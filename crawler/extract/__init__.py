@@ -79,12 +79,13 @@ def extract(data: bytes | str, url: str, *, source: str = "generic", content_typ
         return Reject(url=url, reason=f"invalid URL: {exc}", source=source, http_status=http_status)
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     # A str may carry lone surrogates (no page's text does): drop them before anything encodes it.
-    text = _SURROGATES.sub("", data) if isinstance(data, str) else decode_html(data, content_type)[0]
+    text, encoding = (_SURROGATES.sub("", data), None) if isinstance(data, str) else decode_html(data, content_type)
     digest = hashlib.sha256(raw).hexdigest()
     try:
         # The fetch time is what relative dates on the page (3小时前) count back from; never a date itself.
         reference = datetime.fromisoformat(fetched_at) if fetched_at else None
-        found = extract_html(text, url, rules, reference) if looks_like_html(text) else extract_text(text, url)
+        found = extract_html(text, url, rules, reference, raw=raw, encoding=encoding) if looks_like_html(text) \
+            else extract_text(text, url)
     except RecursionError:
         return Reject(url=url, reason="page too deeply nested to parse", source=source, http_status=http_status)
     return to_item(found, source, fetched_at=fetched_at, page_sha256=digest, http_status=http_status)

@@ -109,13 +109,20 @@ def _json_ld(scripts: list[str]) -> dict[str, Any]:
     return {}
 
 
-def parse_page(text: str, url: str) -> Page | str:
-    """Parse decoded HTML into a `Page`, or return why it cannot be parsed."""
+# Encodings in which a control character is always its own single byte, and such a byte nothing else.
+_CONTROLS_AS_BYTES = frozenset(["utf-8", "ascii", "gb18030", "gbk", "gb2312", "big5", "big5hkscs"])
+
+
+def parse_page(text: str, url: str, *, raw: bytes | None = None, encoding: str | None = None) -> Page | str:
+    """Parse decoded HTML into a `Page`, or return why it cannot be parsed.
+
+    ``raw`` and ``encoding``, when the text was decoded from bytes, only make the check for control
+    characters cheaper."""
     # Plain lxml elements (no lxml.html element classes): the walks below are the engine's hot path.
     text = _XML_DECLARATION.sub("", text or "", count=1)
     # In one pass: pages stitched from CMS fragments close </html> mid-page (libxml2 would drop all that
     # follows), and control characters are not allowed in an lxml tree (nor part of any page's text).
-    text = _strip(text)
+    text = _strip(text, raw if encoding in _CONTROLS_AS_BYTES else None)
     try:
         root = lxml.etree.fromstring(text, _PARSER) if text.strip() else None
     except (lxml.etree.XMLSyntaxError, ValueError) as exc:
@@ -143,16 +150,20 @@ def parse_page(text: str, url: str) -> Page | str:
     return page
 
 
-def _strip(text: str) -> str:
-    """The text without ``</html>``/``</body>`` and without characters an lxml tree cannot hold."""
+def _strip(text: str, raw: bytes | None = None) -> str:
+    """The text without ``</html>``/``</body>`` and without characters an lxml tree cannot hold.
+
+    ``raw``: the bytes the text was strictly decoded from, in an encoding where control characters are
+    single bytes of their own (so no surrogates either)."""
     text = _CLOSING.sub("", text)
-    # Checking for control characters on the UTF-8 bytes (translate runs a table in C) is several times
-    # faster than scanning the text with a character class; the regex only runs when there is one.
-    try:
-        encoded = text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates
-        return _CONTROL.sub("", text)
-    if len(encoded.translate(None, _CONTROL_BYTES)) != len(encoded) or "\ufffe" in text or "\uffff" in text:
+    # Checking for control characters on bytes (translate runs a table in C) is several times faster than
+    # scanning the text with a character class; the regex only runs when there is one.
+    if raw is None:
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates
+            return _CONTROL.sub("", text)
+    if len(raw.translate(None, _CONTROL_BYTES)) != len(raw) or "\ufffe" in text or "\uffff" in text:
         return _CONTROL.sub("", text)
     return text
 
@@ -275,7 +286,7 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
     below ``container``) to ``seen`` with their class and id."""
     blocks: list[Block] = []
     buf: list[str] = []
-    link = [0]
+    link_chars = 0  # of the text in ``buf``: what sits inside <a>, without white space
     # (element, is a heading, is a figcaption) of the block elements the walk is in
     owners: list[tuple[Any, bool, bool]] = [(container, container.tag in HEADINGS, container.tag == "figcaption")]
     buf_append = buf.append
@@ -283,15 +294,17 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
     doomed_append = doomed.append
 
     def flush() -> None:
+        nonlocal link_chars
         words = "".join(buf).split()
         buf.clear()
         if words:
             owner, heading, figcaption = owners[-1]
             text = " ".join(words)
-            blocks_append(Block(text, owner, link[0], None, heading, figcaption, len(text) - len(words) + 1))
-        link[0] = 0
+            blocks_append(Block(text, owner, link_chars, None, heading, figcaption, len(text) - len(words) + 1))
+        link_chars = 0
 
     def walk(el: Any, in_link: bool) -> None:
+        nonlocal link_chars
         for child in el:
             tag = child.tag
             if not isinstance(tag, str):
@@ -305,9 +318,41 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
             ):  # `_hidden`, inlined: this walk is the engine's hot path
                 doomed_append(child)
             else:
-                seen[child] = (child.get("class") or "", child.get("id") or "") if "class" in keys or "id" in keys \
-                    else _NO_NAMES
-                if tag == "br":
+                if keys:
+                    seen[child] = (child.get("class") or "" if "class" in keys else "",
+                                   child.get("id") or "" if "id" in keys else "")
+                else:
+                    seen[child] = _NO_NAMES
+                if tag in BLOCK_TAGS:
+                    if tag == "tr" and not _has_visible(child, _ROW_BLOCKS):
+                        _clean_below(child, seen)
+                        if buf:
+                            flush()
+                        cells = [normalize_space("".join(c.itertext())) for c in child if c.tag in ("td", "th")]
+                        row = " | ".join(c for c in cells if c)
+                        links = sum(len("".join("".join(a.itertext()).split())) for a in child.iter("a"))
+                        if row:
+                            blocks_append(Block(row, child, links, None, False, False, len("".join(row.split()))))
+                        for img in child.iter("img"):
+                            src = (img.get("src") or "").strip()
+                            if src and not src.startswith("data:"):
+                                blocks_append(Block("", img, 0, src))
+                    else:
+                        if buf:
+                            flush()
+                        owners.append((child, tag in HEADINGS, tag == "figcaption"))
+                        text = child.text
+                        # (white space opening a block is dropped anyway: not buffered, no flush for it)
+                        if text and (in_link or not text.isspace()):
+                            buf_append(text)
+                            if in_link:
+                                link_chars += len(text) - sum(map(text.count, _INVISIBLE))
+                        if len(child):
+                            walk(child, in_link)
+                        if buf:
+                            flush()
+                        owners.pop()
+                elif tag == "br":
                     if len(child):
                         _clean_below(child, seen)
                     if buf:
@@ -320,48 +365,20 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
                         if buf:
                             flush()
                         blocks_append(Block("", child, 0, src))
-                elif tag == "tr" and not _has_visible(child, _ROW_BLOCKS):
-                    _clean_below(child, seen)
-                    if buf:
-                        flush()
-                    cells = [normalize_space("".join(c.itertext())) for c in child if c.tag in ("td", "th")]
-                    row = " | ".join(c for c in cells if c)
-                    links = sum(len("".join("".join(a.itertext()).split())) for a in child.iter("a"))
-                    if row:
-                        blocks_append(Block(row, child, links, None, False, False, len("".join(row.split()))))
-                    for img in child.iter("img"):
-                        src = (img.get("src") or "").strip()
-                        if src and not src.startswith("data:"):
-                            blocks_append(Block("", img, 0, src))
-                elif tag in BLOCK_TAGS:
-                    if buf:
-                        flush()
-                    owners.append((child, tag in HEADINGS, tag == "figcaption"))
-                    text = child.text
-                    if text and (in_link or buf or not text.isspace()):
-                        # (white space opening a block is dropped anyway: not buffered, no flush for it)
-                        buf_append(text)
-                        if in_link:
-                            link[0] += len(text) - sum(map(text.count, _INVISIBLE))
-                    if len(child):
-                        walk(child, in_link)
-                    if buf:
-                        flush()
-                    owners.pop()
                 else:
                     child_in_link = in_link or tag == "a"
                     text = child.text
                     if text:
                         buf_append(text)
                         if child_in_link:
-                            link[0] += len(text) - sum(map(text.count, _INVISIBLE))
+                            link_chars += len(text) - sum(map(text.count, _INVISIBLE))
                     if len(child):
                         walk(child, child_in_link)
             text = child.tail
             if text and (in_link or buf or not text.isspace()):
                 buf_append(text)
                 if in_link:
-                    link[0] += len(text) - sum(map(text.count, _INVISIBLE))
+                    link_chars += len(text) - sum(map(text.count, _INVISIBLE))
 
     text = container.text
     if text:

@@ -79,10 +79,13 @@ def _select_text(sel: Selector, query: str | None) -> str | None:
     return None
 
 
-def extract_html(text: str, url: str, rules: SiteRules | None = None, reference: datetime | None = None) -> Extracted:
-    """Extract an article from decoded HTML. Never raises on bad markup: problems become ``reject``/notes."""
+def extract_html(text: str, url: str, rules: SiteRules | None = None, reference: datetime | None = None, *,
+                 raw: bytes | None = None, encoding: str | None = None) -> Extracted:
+    """Extract an article from decoded HTML. Never raises on bad markup: problems become ``reject``/notes.
+
+    ``raw``/``encoding``: the bytes the text was decoded from and how, if it was (see `parse_page`)."""
     out = Extracted(url=url)
-    parsed = parse_page(text, url)
+    parsed = parse_page(text, url, raw=raw, encoding=encoding)
     if isinstance(parsed, str):
         out.reject = parsed
         return out
