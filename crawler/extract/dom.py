@@ -78,16 +78,6 @@ class Page:
         return f"{found[0]} {found[1]}"
 
 
-def _meta(root: Any) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for m in root.iter("meta"):
-        key = (m.get("name") or m.get("property") or m.get("itemprop") or "").strip().lower()
-        value = normalize_space(m.get("content") or "")
-        if key and value and key not in found:
-            found[key] = value
-    return found
-
-
 def _json_ld(scripts: list[str]) -> dict[str, Any]:
     for source in scripts:
         try:
@@ -129,20 +119,35 @@ def parse_page(text: str, url: str, *, raw: bytes | None = None, encoding: str |
         return f"unparseable HTML: {exc}"
     if root is None:
         return "empty page"
-    page = Page(url=url, root=root, meta=_meta(root))
-    title = root.find(".//title")
+    page = Page(url=url, root=root)
+    # One pass over the head-ish elements (wherever they are): meta tags, the first <title>, the first
+    # canonical link, scripts (JSON-LD, and the inline ones dates and account names are read from).
+    meta = page.meta
+    title = canonical = None
+    ld_sources, inline = [], []
+    for el in root.iter("meta", "script", "title", "link"):
+        tag = el.tag
+        if tag == "meta":
+            key = (el.get("name") or el.get("property") or el.get("itemprop") or "").strip().lower()
+            if key and key not in meta:
+                value = normalize_space(el.get("content") or "")
+                if value:
+                    meta[key] = value
+        elif tag == "script":
+            if not el.text:
+                continue
+            if (el.get("type") or "").lower() == "application/ld+json":
+                ld_sources.append(el.text)
+            elif len(inline) < 50:
+                inline.append(el.text[:20000])
+        elif tag == "title":
+            if title is None:
+                title = el
+        elif canonical is None and el.get("rel") == "canonical":
+            canonical = el
     page.page_title = normalize_space("".join(title.itertext())) if title is not None else ""
-    canonical = root.find(".//link[@rel='canonical']")
     if canonical is not None and (canonical.get("href") or "").strip():
         page.canonical_url = urljoin(url, canonical.get("href").strip())
-    ld_sources, inline = [], []
-    for script in root.iter("script"):
-        if not script.text:
-            continue
-        if (script.get("type") or "").lower() == "application/ld+json":
-            ld_sources.append(script.text)
-        elif len(inline) < 50:
-            inline.append(script.text[:20000])
     page.ld = _json_ld(ld_sources)
     page.scripts = "\n".join(inline)
     page.blocks, page.names = _clean_and_flatten(root, url)
