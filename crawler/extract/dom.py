@@ -1,14 +1,16 @@
 """Parsing a page once, cleaning what a reader never sees, and flattening it into text blocks.
 
-Everything else in the engine works on the `Page` this module builds: one lxml parse, one cleaning pass,
-one walk that turns the document into `Block`s (paragraphs, headings, table rows, images) in reading order,
-each knowing its element and how much of its text is link text.
+Everything else in the engine works on the `Page` this module builds: one lxml parse, then one walk that
+drops what a reader never sees and turns the document into `Block`s (paragraphs, headings, table rows,
+images) in reading order, each knowing its element and how much of its text is link text. This is the
+engine's hot path: see docs/extraction.md ("Speed") before adding passes over the tree.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -33,7 +35,7 @@ _FLAGGED = lxml.etree.XPath("//*[@hidden or @aria-hidden or @style]")
 # Two passes beat one alternation: a leading character class defeats the regex engine's literal-prefix scan.
 _CLOSING = re.compile(r"</(?:[hH][tT][mM][lL]|[bB][oO][dD][yY])\s*>")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _PARSER = lxml.etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 
 
@@ -176,7 +178,14 @@ def _strip(text: str, raw: bytes | None = None) -> str:
 _COMMENT = lxml.etree.Comment
 _PI = lxml.etree.ProcessingInstruction
 _ELEMENT = lxml.etree.Element
+# White space not counted as link text. (A printable str holds no such character but the ASCII space:
+# the others are control characters or separators.)
 _INVISIBLE = (" ", "\n", "\t", "\r", "\u3000", "\xa0")
+
+
+def _visible_len(text: str) -> int:
+    """Characters of ``text`` but the white space in _INVISIBLE."""
+    return len(text) - (text.count(" ") if text.isprintable() else sum(map(text.count, _INVISIBLE)))
 _HIDING = frozenset(["hidden", "aria-hidden", "style"])
 
 
@@ -297,6 +306,7 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
     buf_append = buf.append
     blocks_append = blocks.append
     doomed_append = doomed.append
+    recurse: list[Callable[[Any, bool], None]] = []  # walk() calls itself through this
 
     def flush() -> None:
         nonlocal link_chars
@@ -315,9 +325,7 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
             if not isinstance(tag, str):
                 if tag is _COMMENT or tag is _PI:
                     doomed_append(child)
-            elif tag in DROP_TAGS:
-                doomed_append(child)
-            elif (keys := child.keys()) and not _HIDING.isdisjoint(keys) and (
+            elif tag in DROP_TAGS or (keys := child.keys()) and not _HIDING.isdisjoint(keys) and (
                 "hidden" in keys or ("aria-hidden" in keys and child.get("aria-hidden") == "true" and tag not in ("i", "span"))
                 or ("style" in keys and HIDDEN_STYLE.search(child.get("style") or "") is not None)
             ):  # `_hidden`, inlined: this walk is the engine's hot path
@@ -351,9 +359,9 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
                         if text and (in_link or not text.isspace()):
                             buf_append(text)
                             if in_link:
-                                link_chars += len(text) - sum(map(text.count, _INVISIBLE))
+                                link_chars += _visible_len(text)
                         if len(child):
-                            walk(child, in_link)
+                            recurse[0](child, in_link)
                         if buf:
                             flush()
                         owners.pop()
@@ -376,24 +384,25 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
                     if text:
                         buf_append(text)
                         if child_in_link:
-                            link_chars += len(text) - sum(map(text.count, _INVISIBLE))
+                            link_chars += _visible_len(text)
                     if len(child):
-                        walk(child, child_in_link)
+                        recurse[0](child, child_in_link)
             text = child.tail
             if text and (in_link or buf or not text.isspace()):
                 buf_append(text)
                 if in_link:
-                    link_chars += len(text) - sum(map(text.count, _INVISIBLE))
+                    link_chars += _visible_len(text)
 
     text = container.text
     if text:
         buf_append(text)
+    recurse.append(walk)
     try:
         walk(container, False)
     finally:
-        # A recursive closure refers to itself: without this the cycle would keep the whole tree alive until
+        # A recursive closure refers to itself: left as it is, the cycle would keep the whole tree alive until
         # the garbage collector's next full pass (which then costs ~1 ms a page to trace it).
-        del walk
+        recurse.clear()
     if buf:
         flush()
     return blocks
