@@ -399,13 +399,16 @@ async def test_frequent_words_walk_indexes_rare_words_look_up_rows(ds, planted) 
     from archive.plugins.foodnews_search import DENSE
 
     shapes = set()
-    for query in ("食品", "食品安全", "检出沙门", "食品 检出沙门", "奶粉 食品安全", "食品 三聚氰胺", "三聚氰胺 沙门氏菌"):
+    queries = ("食品", "食品安全", "检出沙门", "食品 检出沙门", "奶粉 食品安全", "食品 三聚氰胺", "三聚氰胺 沙门氏菌", "食", "沙")
+    for query in queries:
         data = (await ds.client.get("/foodnews/articles.json", params={"_search": query})).json()
         dense = len(expected_ids(articles, query)) > DENSE * len(articles)
-        assert ("rowid = articles.rowid" in data["query"]["sql"]) is dense, query
-        shapes.add(dense)
+        prefix = len(query) == 1
+        shape = "+rowid in" if dense and prefix else "rowid = articles.rowid" if dense else "where rowid in"
+        assert shape in data["query"]["sql"], query
+        shapes.add(shape)
         assert data["filtered_table_rows_count"] == len(expected_ids(articles, query))
-    assert shapes == {True, False}
+    assert shapes == {"+rowid in", "rowid = articles.rowid", "where rowid in"}
 
 
 @pytest.mark.parametrize("query", ["食品", "食品安全", "检出沙门", "奶粉 食品安全", "食品 三聚氰胺", "recall"])

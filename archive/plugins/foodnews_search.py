@@ -65,24 +65,26 @@ SCANS: dict[str, str] = {}
 PARAMS = {search.TABLE: "foodnews_search", search.TABLE4: "foodnews_search4"}
 
 
-def _clauses(tables: list[str], dense: bool) -> list[str]:
+def _clauses(tables: list[str], shape: str) -> list[str]:
     """The WHERE clauses of a search on ``tables``; registers the index-only count of a search-only page.
 
-    Sparse: ``rowid in (select rowid from <index> where <index> match :e)``, and SQLite fetches the few
-    matching rows by rowid. Dense: the same, correlated (``and rowid = articles.rowid``), so SQLite walks
-    the index of the page's order (``published``) and asks the index about each row until the page is full:
-    a word in most articles fills a page after a few dozen rows, without reading its hundreds of thousands
-    of matches. Datasette's count of such a page would still visit every match, one articles row each: see
-    :func:`_count_from_index`.
+    ``sparse``: ``rowid in (select rowid from <index> where <index> match :e)``, and SQLite fetches the
+    few matching rows by rowid. ``dense``: the same, correlated (``and rowid = articles.rowid``), so SQLite
+    walks the index of the page's order (``published``) and asks the search index about each row until the
+    page is full: a word in most articles fills a page after a few dozen rows, without reading its hundreds
+    of thousands of matches. ``set``: ``+rowid in (…)``, the matches as a set that SQLite tests while it
+    walks the same index; for a frequent single character, a prefix query that would cost a merge of many
+    terms for every row asked. Datasette's count of such a page would still visit every match, one articles
+    row each: see :func:`_count_from_index`.
     """
     clauses = []
     for table in tables:
         inner = f"select rowid from [{table}] where [{table}] match :{PARAMS[table]}"
-        if dense:
+        if shape == "dense":
             clauses.append(f"rowid in ({inner} and rowid = articles.rowid)")
             SCANS[clauses[-1]] = f"+rowid in ({inner})"
         else:
-            clauses.append(f"rowid in ({inner})")
+            clauses.append(f"{'+' if shape == 'set' else ''}rowid in ({inner})")
     datasette_count = f"select count(*) from articles where {' and '.join(clauses)} "
     if datasette_count not in COUNTS:
         matches = [f"select rowid from [{t}] where [{t}] match :{PARAMS[t]}" for t in tables]
@@ -173,8 +175,10 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
         except sqlite3.OperationalError as exc:
             raise BadRequest(f"search: {exc}") from None
         _count_from_index(db)
+        prefix = any("*" in expression for expression in params.values())
+        shape = "sparse" if min(hits) < dense_from else "set" if prefix else "dense"
         return FilterArguments(
-            _clauses(tables, dense=min(hits) >= dense_from),
+            _clauses(tables, shape),
             params=params,
             human_descriptions=descriptions,
             extra_context={"supports_search": True, "search": searches.get("_search", "")},
