@@ -392,3 +392,55 @@ def test_a_relative_date_needs_the_fetch_time() -> None:
     assert any("relative date" in n for n in undated.notes)
     dated = extract(page, "http://example.cn/a.html", fetched_at="2026-11-25T08:30:00+00:00")
     assert isinstance(dated, Article) and dated.published == "2026-11-25T13:30:00+08:00"
+
+
+# --- the fast paths give what the plain ones give ----------------------------------------------------------
+
+_FAST_PATH_PAGE = (
+    "<html><head><title>标题</title><script>var pubtime = '2021-09-01 10:20:00';</script></head><body>"
+    "<div class='nav'><a href='/'>首页</a> <a href='/a'>新闻</a></div>"
+    "<div id='zoom'><p>第一段正文，内容足够长，像一个真正的句子。</p><span hidden>隐藏</span>"
+    "<p style='display: none'>不显示</p><table><tr><td>表格</td><td><a href='/x.pdf'>附件</a></td></tr></table>"
+    "</div></body></html>\u3000<p>拼接页面的后半部分，也要读到。</p></body\u3000></html>"
+)
+
+
+@pytest.mark.parametrize("page", [_FAST_PATH_PAGE, "\ufeff" + _FAST_PATH_PAGE, _FAST_PATH_PAGE + "\x0b",
+                                  _FAST_PATH_PAGE.replace("第一段", "第一段\ufffd"), "</html>" + _FAST_PATH_PAGE])
+def test_parse_from_utf8_bytes_matches_parse_from_text(page: str) -> None:
+    import lxml.etree
+
+    from crawler.extract.dom import parse_page
+
+    raw = page.encode("utf-8")
+    text, encoding = decode_html(raw)
+    assert encoding == "utf-8"
+    fast, plain = parse_page(text, "http://x.cn/", raw=raw, encoding=encoding), parse_page(text, "http://x.cn/")
+    assert not isinstance(fast, str) and not isinstance(plain, str)
+    assert lxml.etree.tostring(fast.root) == lxml.etree.tostring(plain.root)
+    assert [(b.text, b.link_chars, b.chars) for b in fast.blocks] == [(b.text, b.link_chars, b.chars) for b in plain.blocks]
+    assert "拼接页面的后半部分，也要读到。" in [b.text for b in fast.blocks]
+    assert "隐藏" not in " ".join(b.text for b in fast.blocks)
+
+
+def test_extract_leaves_no_reference_cycles() -> None:
+    """A cycle would keep each page's whole tree alive until a full garbage collection traces it."""
+    import gc
+
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            extract(_FAST_PATH_PAGE.encode("utf-8"), "http://x.cn/a.html")
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_script_variables_only_at_a_word_start() -> None:
+    from crawler.extract.dates import date_from_script
+
+    assert date_from_script("var pubtime = '2021-09-01 10:20:00';").value == "2021-09-01T10:20:00+08:00"
+    assert date_from_script("var xpubtime = '2021-09-01 10:20:00';") is None
+    assert date_from_script("a.xct = 1630462800; var ct = \"1630462800\";").value.startswith("2021-09-01")
+    assert date_from_script("var act = 1630462800;") is None
