@@ -183,24 +183,18 @@ def match_expression(query: str | None) -> str:
     return " ".join(phrases) if phrases else '""'
 
 
-def match_expressions(query: str | None) -> dict[str, str]:
-    """A search box query as MATCH expressions per index table, all of which must match.
+def match_expressions(query: str | None) -> tuple[str, str]:
+    """A search box query as (index table, MATCH expression): the quadgram index when it can answer.
 
-    Terms that are Chinese runs of :data:`QUAD` or more characters go to the quadgram index, the rest to
-    the bigram index. Same rows as ``match_expression(query)`` on the bigram index alone, found faster.
+    When every term is a Chinese run of :data:`QUAD` or more characters, the quadgram index, where each is
+    one token or a short phrase; otherwise the bigram index, which holds every term (one table, so FTS5
+    merges the terms' lists itself instead of SQLite intersecting two tables' matches). Same rows either way.
     """
-    bigram, quad = [], []
-    for term in split_terms(query or ""):
-        phrase4 = _phrase4(term)
-        if phrase4:
-            quad.append(phrase4)
-        else:
-            phrase = _phrase(term)
-            if phrase:
-                bigram.append(phrase)
-    if not bigram and not quad:
-        return {TABLE: '""'}
-    return {t: " ".join(p) for t, p in ((TABLE, bigram), (TABLE4, quad)) if p}
+    terms = split_terms(query or "")
+    quads = [_phrase4(term) for term in terms]
+    if quads and all(quads):
+        return TABLE4, " ".join(q for q in quads if q)
+    return TABLE, match_expression(query)
 
 
 # --- the index table -------------------------------------------------------------------------------------

@@ -62,35 +62,29 @@ def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) 
 COUNTS: dict[str, str] = {}
 #: A dense search's correlated clause → the same set as one pass over an index (for facets' GROUP BY).
 SCANS: dict[str, str] = {}
-PARAMS = {search.TABLE: "foodnews_search", search.TABLE4: "foodnews_search4"}
 
 
-def _clauses(tables: list[str], shape: str) -> list[str]:
-    """The WHERE clauses of a search on ``tables``; registers the index-only count of a search-only page.
+def _clause(table: str, shape: str) -> str:
+    """The WHERE clause of a search on ``table``; registers the index-only count of a search-only page.
 
-    ``sparse``: ``rowid in (select rowid from <index> where <index> match :e)``, and SQLite fetches the
-    few matching rows by rowid. ``dense``: the same, correlated (``and rowid = articles.rowid``), so SQLite
-    walks the index of the page's order (``published``) and asks the search index about each row until the
-    page is full: a word in most articles fills a page after a few dozen rows, without reading its hundreds
-    of thousands of matches. ``set``: ``+rowid in (…)``, the matches as a set that SQLite tests while it
-    walks the same index; for a frequent single character, a prefix query that would cost a merge of many
-    terms for every row asked. Datasette's count of such a page would still visit every match, one articles
-    row each: see :func:`_count_from_index`.
+    ``sparse``: ``rowid in (select rowid from <index> where <index> match :foodnews_search)``, and SQLite
+    fetches the few matching rows by rowid. ``dense``: the same, correlated (``and rowid =
+    articles.rowid``), so SQLite walks the index of the page's order (``published``) and asks the search
+    index about each row until the page is full: a word in most articles fills a page after a few dozen
+    rows, without reading its hundreds of thousands of matches. ``set``: ``+rowid in (…)``, the matches as
+    a set that SQLite tests while it walks the same index; for a frequent single character, a prefix query
+    that would cost a merge of many terms for every row asked. Datasette's count of such a page would still
+    visit every match, one articles row each: see :func:`_count_from_index`.
     """
-    clauses = []
-    for table in tables:
-        inner = f"select rowid from [{table}] where [{table}] match :{PARAMS[table]}"
-        if shape == "dense":
-            clauses.append(f"rowid in ({inner} and rowid = articles.rowid)")
-            SCANS[clauses[-1]] = f"+rowid in ({inner})"
-        else:
-            clauses.append(f"{'+' if shape == 'set' else ''}rowid in ({inner})")
-    datasette_count = f"select count(*) from articles where {' and '.join(clauses)} "
-    if datasette_count not in COUNTS:
-        matches = [f"select rowid from [{t}] where [{t}] match :{PARAMS[t]}" for t in tables]
-        COUNTS[datasette_count] = (f"select count(*) from [{tables[0]}] where [{tables[0]}] match :{PARAMS[tables[0]]}"
-                                   if len(tables) == 1 else f"select count(*) from ({' intersect '.join(matches)})")
-    return clauses
+    inner = f"select rowid from [{table}] where [{table}] match :foodnews_search"
+    if shape == "dense":
+        clause = f"rowid in ({inner} and rowid = articles.rowid)"
+        SCANS[clause] = f"+rowid in ({inner})"
+    else:
+        clause = f"{'+' if shape == 'set' else ''}rowid in ({inner})"
+    COUNTS[f"select count(*) from articles where {clause} "] = (
+        f"select count(*) from [{table}] where [{table}] match :foodnews_search")
+    return clause
 
 
 def _count_from_index(db: Any) -> None:
@@ -142,44 +136,38 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
             return FilterArguments([], extra_context={"supports_search": True})
         has_quads = await db.table_exists(search.TABLE4)
         raw = request.args.get("_searchmode") == "raw"
-        terms: dict[str, list[str]] = {}
-        descriptions = []
+        found = []
         for key, text in searches.items():
             if raw:
-                expressions = {search.TABLE: text}
+                found.append((search.TABLE, text))
             elif has_quads:
-                expressions = search.match_expressions(text)
+                found.append(search.match_expressions(text))
             else:
-                expressions = {search.TABLE: search.match_expression(text)}
+                found.append((search.TABLE, search.match_expression(text)))
+        # One index for the whole search: the quadgram one only if it can answer every part.
+        index = search.TABLE4 if all(t == search.TABLE4 for t, _ in found) else search.TABLE
+        terms, descriptions = [], []
+        for (key, text), (used, expression) in zip(searches.items(), found, strict=True):
+            if used != index:
+                expression = search.match_expression(text)
             column = key[len("_search_"):] if key != "_search" else None
-            for index, expression in expressions.items():
-                terms.setdefault(index, []).append(f"{{{column}}} : ({expression})" if column else f"({expression})")
+            terms.append(f"{{{column}}} : ({expression})" if column else f"({expression})")
             descriptions.append(f'search {"column " + column + " " if column else ""}matches "{text}"')
-        params = {PARAMS[t]: " AND ".join(e) for t, e in terms.items()}
-        tables = list(terms)
+        expression = " AND ".join(terms)
         articles = (await db.execute("select max(rowid) from articles")).first()[0] or 0
         dense_from = int(DENSE * articles) + 1
         try:
             # Counting stops at the threshold: a frequent word is known to be one after a few milliseconds.
-            hits = [(await db.execute(
-                f"select count(*) from (select 1 from [{t}] where [{t}] match :e limit :n)",
-                {"e": params[PARAMS[t]], "n": dense_from})).first()[0] for t in tables]
-            if len(tables) > 1 and min(hits) >= dense_from:
-                # Each index finds many: do they find many together? Both asked row by row, up to the threshold.
-                first = tables[0]
-                joined = "".join(f" join [{t}] on [{t}].rowid = [{first}].rowid" for t in tables[1:])
-                matched = " and ".join(f"[{t}] match :{PARAMS[t]}" for t in tables)
-                hits = [(await db.execute(
-                    f"select count(*) from (select 1 from [{first}]{joined} where {matched} limit :foodnews_n)",
-                    {**params, "foodnews_n": dense_from})).first()[0]]
+            hits = (await db.execute(
+                f"select count(*) from (select 1 from [{index}] where [{index}] match :e limit :n)",
+                {"e": expression, "n": dense_from})).first()[0]
         except sqlite3.OperationalError as exc:
             raise BadRequest(f"search: {exc}") from None
         _count_from_index(db)
-        prefix = any("*" in expression for expression in params.values())
-        shape = "sparse" if min(hits) < dense_from else "set" if prefix else "dense"
+        shape = "sparse" if hits < dense_from else "set" if "*" in expression else "dense"
         return FilterArguments(
-            _clauses(tables, shape),
-            params=params,
+            [_clause(index, shape)],
+            params={"foodnews_search": expression},
             human_descriptions=descriptions,
             extra_context={"supports_search": True, "search": searches.get("_search", "")},
         )
