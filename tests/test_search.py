@@ -334,24 +334,25 @@ def test_quadgrams_never_match_across_runs() -> None:
     assert search.match_expressions("，") == (search.TABLE, '""')
 
 
-def test_index_kept_in_step_equals_a_rebuilt_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize("table", list(search.INDEXES))
+def test_index_kept_in_step_equals_a_rebuilt_one(tmp_path: Path, table: str) -> None:
     """Writes (with revisions that unindex old text) leave exactly the tokens a fresh rebuild makes."""
     path = tmp_path / "foodnews.db"
     build_planted(path)
     conn = sqlite3.connect(path)
-    conn.execute(f"create virtual table temp.vocab using fts5vocab(main, {search.TABLE}, 'instance')")
+    conn.execute(f"create virtual table temp.vocab using fts5vocab(main, {table}, 'instance')")
 
     def snapshot() -> list[tuple[Any, ...]]:
         return conn.execute("select term, doc, col, offset from vocab order by 1, 2, 3, 4").fetchall()
 
-    conn.execute(f"insert into {search.TABLE}({search.TABLE}) values ('integrity-check')")
-    assert search.is_current(conn)
+    conn.execute(f"insert into {table}({table}) values ('integrity-check')")
+    assert search.is_current(conn, table)
     kept = snapshot()
     assert kept
     with conn:
-        assert search.rebuild(conn) == conn.execute("select count(*) from articles").fetchone()[0]
+        assert search.rebuild(conn, table) == conn.execute("select count(*) from articles").fetchone()[0]
     assert snapshot() == kept
-    conn.execute(f"insert into {search.TABLE}({search.TABLE}) values ('integrity-check')")
+    conn.execute(f"insert into {table}({table}) values ('integrity-check')")
     conn.close()
 
 
