@@ -27,7 +27,7 @@ from archive import search
 # The ?_search= of the request being rendered: render_cell (Datasette 0.65) is not given the request.
 _SEARCH: ContextVar[str | None] = ContextVar("foodnews_search", default=None)
 # A search matching more than this share of the articles is looked up row by row in the page's order
-# (see _clauses).
+# (see _clause).
 DENSE = 0.02
 CACHE_KIB = 200_000
 
@@ -121,7 +121,7 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
 
     Also ``_search_title``/``_search_body`` (one column) and ``_searchmode=raw`` (an FTS5 expression over
     the bigram index). The matches are first counted in the index, stopping at ``DENSE`` of the articles,
-    to choose between the sparse and the dense form of the clause (see :func:`_clauses`). Runs after
+    to choose the shape of the clause (see :func:`_clause`). Runs after
     Datasette's own search filter so that its ``supports_search`` is ours.
     """
     if table != "articles":
