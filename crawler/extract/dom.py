@@ -44,8 +44,12 @@ _CLOSING_UTF8 = re.compile(
 # A page whose first non-blank character opens a tag (not a closing one): never empty after _strip.
 _OPENS_WITH_TAG = re.compile(r"\s*<[^/]")
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
-_PARSER = lxml.etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
-_UTF8_PARSER = lxml.etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, encoding="utf-8")
+# (collect_ids=False: libxml2 would otherwise hash every id attribute for getElementById, which nothing here uses;
+# default_doctype=False: no DOCTYPE node is made up for pages without one. Same trees, ~5 % less parse time.)
+_PARSE_OPTIONS = {"remove_comments": True, "remove_pis": True, "no_network": True, "collect_ids": False,
+                  "default_doctype": False}
+_PARSER = lxml.etree.HTMLParser(**_PARSE_OPTIONS)
+_UTF8_PARSER = lxml.etree.HTMLParser(**_PARSE_OPTIONS, encoding="utf-8")
 
 
 @dataclass(slots=True)

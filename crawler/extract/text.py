@@ -112,8 +112,9 @@ def looks_like_caption(text: str) -> bool:
 # --- script and language --------------------------------------------------------------------------------
 
 
-_HAN_CHAR = re.compile("[\u4e00-\u9fff]")
-_LATIN_CHAR = re.compile("[A-Za-z]")
+# What is left once the runs between Han (Latin) characters are removed: fewer objects than findall makes.
+_NOT_HAN_CHARS = re.compile("[^\u4e00-\u9fff]+")
+_NOT_LATIN_CHARS = re.compile("[^A-Za-z]+")
 
 
 @lru_cache(maxsize=2)
@@ -131,15 +132,15 @@ def to_simplified(text: str) -> str:
 def detect_language(text: str) -> str | None:
     """'zh-Hans', 'zh-Hant' or 'en' from the text itself; None when it has too little of any."""
     sample = (text or "")[:2000]
-    han = len(_HAN_CHAR.findall(sample))
-    latin = len(_LATIN_CHAR.findall(sample))
+    han = len(_NOT_HAN_CHARS.sub("", sample))
+    latin = len(_NOT_LATIN_CHARS.sub("", sample))
     if han < 10 and latin < 40:
         return None
     if han * 3 < latin:
         return "en"
     # Traditional text changes under t2s; simplified text hardly does (a few shared forms).
     simplified = _converter("t2s").convert(sample)
-    changed = sum(map(str.__ne__, sample, simplified))
+    changed = 0 if simplified == sample else sum(map(str.__ne__, sample, simplified))
     return "zh-Hant" if changed > max(2, han // 50) else "zh-Hans"
 
 
