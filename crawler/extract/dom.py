@@ -336,26 +336,27 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
     below ``container``) to ``seen`` with their class and id."""
     blocks: list[Block] = []
     buf: list[str] = []
-    link_chars = 0  # of the text in ``buf``: what sits inside <a>, without white space
+    links: list[str] = []  # the text in ``buf`` that sits inside <a>, measured when the block ends
     # (element, is a heading, is a figcaption) of the block elements the walk is in
     owners: list[tuple[Any, bool, bool]] = [(container, container.tag in HEADINGS, container.tag == "figcaption")]
     buf_append = buf.append
+    links_append = links.append
     blocks_append = blocks.append
     doomed_append = doomed.append
     recurse: list[Callable[[Any, bool], None]] = []  # walk() calls itself through this
 
     def flush() -> None:
-        nonlocal link_chars
         words = "".join(buf).split()
         buf.clear()
         if words:
             owner, heading, figcaption = owners[-1]
             text = " ".join(words)
+            # (_visible_len adds up over pieces: one call on their concatenation is one call, not one a piece)
+            link_chars = _visible_len("".join(links)) if links else 0
             blocks_append(Block(text, owner, link_chars, None, heading, figcaption, len(text) - len(words) + 1))
-        link_chars = 0
+        links.clear()
 
     def walk(el: Any, in_link: bool) -> None:
-        nonlocal link_chars
         for child in el:
             tag = child.tag
             if not isinstance(tag, str):
@@ -395,7 +396,7 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
                         if text and (in_link or not text.isspace()):
                             buf_append(text)
                             if in_link:
-                                link_chars += _visible_len(text)
+                                links_append(text)
                         if len(child):
                             recurse[0](child, in_link)
                         if buf:
@@ -420,14 +421,14 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
                     if text:
                         buf_append(text)
                         if child_in_link:
-                            link_chars += _visible_len(text)
+                            links_append(text)
                     if len(child):
                         recurse[0](child, child_in_link)
             text = child.tail
             if text and (in_link or buf or not text.isspace()):
                 buf_append(text)
                 if in_link:
-                    link_chars += _visible_len(text)
+                    links_append(text)
 
     text = container.text
     if text:
