@@ -361,6 +361,53 @@ def test_a_line_repeated_three_times_is_furniture() -> None:
     assert repeated not in item.body and item.body == "\n\n".join(ENGLISH)
 
 
+TEASERS = [  # other stories of the site: (headline, lead)
+    ("Bakery chain fined over allergen labels",
+     "A bakery chain was fined on Monday after customers found traces of nuts in loaves sold as nut-free..."),
+    ("Dairy farmers warn of milk shortage this winter",
+     "FARMERS in the west say the dry summer has cut their herds and that prices will rise before Christmas..."),
+    ("City opens three new school kitchens",
+     "The council said the kitchens would serve hot meals to two thousand pupils from the start of next term..."),
+]
+
+
+def test_a_teaser_list_after_the_article_is_not_body() -> None:
+    items = "".join(f'<li><a href="/news/{i}">{h}</a> <span>{lead}</span></li>' for i, (h, lead) in enumerate(TEASERS))
+    item = extract(_article(ENGLISH, f"<h2>More stories</h2><ul>{items}</ul>"), "https://example.org/news/recall")
+    assert isinstance(item, Article)
+    assert item.body == "\n\n".join(ENGLISH)
+
+
+def test_teasers_as_linked_headings_with_leads_are_not_body() -> None:
+    items = "".join(f'<h3><a href="/news/{i}">{h}</a></h3><img src="/t/{i}.jpg"><p>{lead}</p>'
+                    for i, (h, lead) in enumerate(TEASERS[:2]))
+    item = extract(_article(ENGLISH, f"<div>{items}</div>"), "https://example.org/news/recall")
+    assert isinstance(item, Article)
+    assert item.body == "\n\n".join(ENGLISH)
+
+
+def test_linked_sentences_and_paragraphs_opening_with_a_link_stay_in_the_body() -> None:
+    briefing = [f'<strong><a href="/news/{i}">{h}</a>.</strong> {lead}' for i, (h, lead) in enumerate(TEASERS)]
+    opening = [f'<a href="/people/{i}">Food inspectors</a> said on {day} that {p[0].lower()}{p[1:]}'
+               for i, (day, p) in enumerate(zip(["Monday", "Friday"], ENGLISH[1:]))]
+    page = _article([], "".join(f"<li>{b}</li>" for b in briefing) + "".join(f"<p>{p}</p>" for p in opening))
+    item = extract(page, "https://example.org/news/briefing")
+    assert isinstance(item, Article)
+    assert [p.split()[0] for p in item.body.split("\n\n")] == ["Bakery", "Dairy", "City", "Food", "Food"]
+
+
+def test_captions_by_class_and_bare_links_are_not_body() -> None:
+    url = "https://example.org/news/2019/11/19/regulator-recalls-three-batches-of-infant-formula-in-the-north"
+    caption = ('<img src="/p/1.jpg"><p class="wp-caption-text">Inspectors at the warehouse where the formula was '
+               "stored, seen from the loading bay last week</p>")
+    page = _article([url, *ENGLISH[:2]], caption + f"<p>{ENGLISH[2]}</p>")
+    item = extract(page, "https://example.org/news/recall")
+    assert isinstance(item, Article)
+    assert item.body == "\n\n".join(ENGLISH)
+    caption_text = "Inspectors at the warehouse where the formula was stored, seen from the loading bay last week"
+    assert [i.caption for i in item.images] == [caption_text]
+
+
 def test_list_pages_are_rejected_as_such(site_dir: Path) -> None:
     item = extract((site_dir / "news" / "22.html").read_bytes(), "http://127.0.0.1:8000/news/22.html")
     assert isinstance(item, Reject)

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from crawler.extract.dom import Block, Page, _names_of
+from crawler.extract.dom import _NO_NAMES, Block, Page, _names_of
 from crawler.extract.text import clean_pinyin, looks_like_caption, split_caption
 
 ATTACHMENT_EXT = re.compile(r"\.(?:docx?|xlsx?|et|wps|pdf|ofd|zip|rar|7z|csv|pptx?)(?:$|[?#])", re.IGNORECASE)
@@ -111,6 +111,8 @@ def classify(block: Block) -> str:
             return "good"
         return "bad" if density > 0.5 else "neutral"
     if _is_english(text):
+        if " " not in text:
+            return "neutral"  # a URL or a file name, however many words its punctuation splits it into
         words = WORD.findall(text)
         if len(words) >= 12:
             stops = sum(map(STOPWORDS.__contains__, map(str.lower, words)))
@@ -210,6 +212,106 @@ def _furniture_names(names: tuple[str, str]) -> tuple[bool, bool]:
             UNLIKELY.search(text) is not None and LIKELY.search(text) is None)
 
 
+def _headline_like(text: str) -> bool:
+    """A line that reads as a headline: a few words (or Han characters), not a sentence ending in a full stop."""
+    if len(text) > 200 or text.endswith((".", "。")):
+        return False
+    han = len(HAN.findall(text))
+    return han >= 6 if han else len(text.split()) >= 3
+
+
+def _lead_link(block: Block) -> str | None:
+    """The text of the link a block opens with (nothing before it), when what follows it is an element of
+    its own (``<a>Headline</a> <span>Lead</span>``, not ``<a>Name</a> said``), or None."""
+    el = block.element
+    for _ in range(3):
+        if (el.text and not el.text.isspace()) or not len(el):
+            return None
+        el = el[0]
+        if el.tag == "a":
+            if (el.tail and not el.tail.isspace()) or el.getnext() is None:
+                return None
+            return " ".join("".join(el.itertext()).split())
+    return None
+
+
+def teasers(blocks: list[Block], classes: list[str]) -> set[int]:
+    """Indexes of the blocks of teaser lists: other articles' headlines, each a link followed by its lead.
+
+    A teaser is one block opening with a headline link that runs on into its lead, a sentence of its own
+    (``<li><a>Headline</a> <span>Lead…</span></li>``), or a block that is all link, headline-like, followed by
+    a lead without links (``<h3><a>Headline</a></h3><p>Lead</p>``). Two or more in a row (three where the
+    headlines are Chinese), with at most two lines between them that are not text, are a list of other
+    stories, wherever it sits. (A briefing whose linked items are sentences, ``<a>Headline</a>. More``, and a
+    paragraph opening with a link, ``<a>Officials</a> said``, are not teasers.)
+    """
+    items: list[tuple[int, int]] = []  # (first, last) block index of each teaser
+    han = False  # any teaser headline in Chinese
+    n = len(blocks)
+    i = 0
+    while i < n:
+        block = blocks[i]
+        if block.image or not block.link_chars:
+            i += 1
+            continue
+        if block.link_chars < block.chars:
+            link = _lead_link(block) if block.link_chars >= 6 else None
+            if link and _headline_like(link) and block.text.startswith(link):
+                rest = block.text[len(link):].lstrip()
+                if 20 <= len(rest) <= 400 and not rest[0].islower() and rest[0] not in ".,;:!?)]}|-–—。，；：！？）":
+                    items.append((i, i))
+                    han = han or HAN.search(link) is not None
+        else:
+            j = i + 1
+            while j < n and blocks[j].image:
+                j += 1
+            # (the lead first: most links are followed by more links)
+            if j < n and _lead(blocks[j]) and _headline_like(block.text):
+                # A lead stands alone: one followed by more text opens an article (the links above it are
+                # furniture of its own page).
+                k = j + 1
+                while k < n and blocks[k].image:
+                    k += 1
+                if k < n and classes[k] == "good" and blocks[k].link_chars < blocks[k].chars:
+                    i += 1
+                    continue
+                items.append((i, j))
+                han = han or HAN.search(block.text) is not None
+                i = j
+        i += 1
+    least = 3 if han else 2
+    found: set[int] = set()
+    run: list[tuple[int, int]] = []
+    for item in items:
+        if run and not _teaser_gap(blocks, classes, run[-1][1] + 1, item[0]):
+            if len(run) >= least:
+                found.update(k for first, last in run for k in range(first, last + 1))
+            run = []
+        run.append(item)
+    if len(run) >= least:
+        found.update(k for first, last in run for k in range(first, last + 1))
+    return found
+
+
+def _lead(block: Block) -> bool:
+    """A block that can be a teaser's lead: a sentence or two of words, without links."""
+    if block.link_chars or block.heading or not 20 <= block.chars <= 400:
+        return False
+    han = len(HAN.findall(block.text))
+    return han >= 10 if han else len(WORD.findall(block.text)) >= 5
+
+
+def _teaser_gap(blocks: list[Block], classes: list[str], start: int, stop: int) -> bool:
+    """Whether the blocks between two teasers are images and at most two lines that are not text."""
+    lines = 0
+    for k in range(start, stop):
+        if not blocks[k].image:
+            lines += 1
+            if lines > 2 or classes[k] == "good":
+                return False
+    return True
+
+
 def choose_container(page: Page, classes: list[str]) -> Any:
     """The element where good text most outweighs bad text; on a tie, the tighter one."""
     values = [b.chars if k == "good" else -b.chars if k == "bad" else 0
@@ -257,10 +359,30 @@ def _is_centered(el: Any) -> bool:
     return "text-align:center" in style or (el.get("align") or "").lower() == "center" or el.tag == "center"
 
 
-def _caption_like(block: Block, text: str) -> bool:
-    """A line right after an image that captions it: a credit, a figcaption, or a short centred line
-    that is not a sentence."""
-    return looks_like_caption(text) or block.figcaption or (
+_CAPTION_NAME = re.compile(r"caption|credit", re.IGNORECASE)
+
+
+def _captions(page: Page) -> set[Any]:
+    """The elements of the page's text blocks that are image captions or credits by their class or id
+    (``wp-caption-text``, ``image-caption``, ``credit``), as <figcaption> is by its tag."""
+    get = page.names.get
+    found = set()
+    for block in page.blocks:
+        names = get(block.element)
+        if names is not _NO_NAMES and block.text and _caption_names(names or _names_of(block.element)):
+            found.add(block.element)
+    return found
+
+
+@lru_cache(maxsize=8192)
+def _caption_names(names: tuple[str, str]) -> bool:
+    return _CAPTION_NAME.search(f"{names[0]} {names[1]}") is not None
+
+
+def _caption_like(block: Block, text: str, caption: bool) -> bool:
+    """A line right after an image that captions it: a credit, a caption (``caption``: a figcaption, or a
+    caption by its class), or a short centred line that is not a sentence."""
+    return looks_like_caption(text) or caption or (
         _is_centered(block.element) and len(text) <= 40 and not text.endswith(("。", "！", "？", ".", "）"))
     )
 
@@ -271,8 +393,19 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
     if title_text:
         # The headline repeated above the body is not body text, however sentence-like.
         classes = ["neutral" if b.text == title_text else k for b, k in zip(page.blocks, classes, strict=True)]
+    # Captions are not body text, and neither is the page's <h1> (the headline, even where the title found
+    # is worded otherwise): they may sit in the article, but it does not start or end with them.
+    captions = _captions(page)
+    classes = ["neutral" if k == "good" and (b.figcaption or b.element in captions or b.element.tag == "h1") else k
+               for b, k in zip(page.blocks, classes, strict=True)]
+    found: set[int] = set()
     if rule_container is None:
         classes = ["bad" if off and kind == "good" else kind for kind, off in zip(classes, furniture(page, classes), strict=True)]
+        # Teaser lists are no text of the article, but no sign either that what holds them is not the
+        # article: neutral while the container is chosen, left out of the body after.
+        found = teasers(page.blocks, classes)
+        for i in found:
+            classes[i] = "neutral"
     how = "site rule"
     container = rule_container
     inside: set[Any] = set()
@@ -292,6 +425,8 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
         return None
     if inside_of is not container:
         inside = set(container.iter())
+    for i in found:
+        classes[i] = "bad"
     members = _main_cluster([(b, k) for b, k in zip(page.blocks, classes, strict=True) if b.element in inside],
                             title_text)
     goods = [i for i, (_, k) in enumerate(members) if k == "good"]
@@ -362,7 +497,9 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
                 body.tail.append(text)
             pending = None
             continue
-        if pending is not None and pending["caption"] is None and len(text) <= 100 and _caption_like(block, text):
+        is_caption = block.figcaption or block.element in captions
+        if (pending is not None and pending["caption"] is None and len(text) <= 100
+                and _caption_like(block, text, is_caption)):
             pending["caption"], pending["credit"] = split_caption(text)
             pending = None
             continue
@@ -371,7 +508,7 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
             caption, credit = split_caption(text)
             body.images.append({"url": None, "caption": caption, "credit": credit})
             continue
-        if block.figcaption:
+        if is_caption:
             continue
         body.paragraphs.append(text)
     for a in container.iter("a"):
