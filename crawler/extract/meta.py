@@ -702,6 +702,8 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
             organization = credit  # a publisher closing the text: （sd退役军人之家）
     if not organization:
         for text, el in zone:
+            if text in authors:
+                break  # the byline (``article-author``): an author's name is not the publisher, nor what follows it
             if el is not None and len(text) <= 30 and not LABEL.search(text):
                 names = page.class_id(el)
                 if INFO_CLASS.search(names) and not dates.find_date(text):
