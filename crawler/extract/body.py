@@ -333,10 +333,11 @@ _KNOWN_CLASSES = {q[1:]: i for i, q in enumerate(KNOWN_BODY) if q.startswith("."
 
 def _known_container(page: Page) -> tuple[Any, str] | None:
     """The first element of a known CMS template's body container, in KNOWN_BODY's order of preference."""
-    names = page.names.values()
-    # Most pages have none: a set lookup and substring tests over all class names at once say so quickly.
-    if _KNOWN_IDS.keys().isdisjoint(id_ for _, id_ in names):
-        joined = " ".join([classes for classes, _ in names])
+    # Most pages have none: a set lookup and substring tests over all class names at once say so quickly
+    # (the (class, id) pairs unzipped in C: no Python step per element).
+    all_classes, all_ids = zip(*page.names.values())  # (the root is always there: never empty)
+    if _KNOWN_IDS.keys().isdisjoint(all_ids):
+        joined = " ".join(all_classes)
         if not any(name in joined for name in _KNOWN_CLASSES):
             return None
     best: tuple[int, Any] | None = None
@@ -362,16 +363,13 @@ def _is_centered(el: Any) -> bool:
 _CAPTION_NAME = re.compile(r"caption|credit", re.IGNORECASE)
 
 
-def _captions(page: Page) -> set[Any]:
-    """The elements of the page's text blocks that are image captions or credits by their class or id
-    (``wp-caption-text``, ``image-caption``, ``credit``), as <figcaption> is by its tag."""
-    get = page.names.get
-    found = set()
-    for block in page.blocks:
-        names = get(block.element)
-        if names is not _NO_NAMES and block.text and _caption_names(names or _names_of(block.element)):
-            found.add(block.element)
-    return found
+def _is_caption(page: Page, block: Block) -> bool:
+    """Whether a text block is an image caption or credit: a <figcaption>, or by its element's class or id
+    (``wp-caption-text``, ``image-caption``, ``credit``). Asked only of the blocks it matters for."""
+    if block.figcaption:
+        return True
+    names = page.names.get(block.element)
+    return names is not _NO_NAMES and bool(block.text) and _caption_names(names or _names_of(block.element))
 
 
 @lru_cache(maxsize=8192)
@@ -395,8 +393,7 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
         classes = ["neutral" if b.text == title_text else k for b, k in zip(page.blocks, classes, strict=True)]
     # Captions are not body text, and neither is the page's <h1> (the headline, even where the title found
     # is worded otherwise): they may sit in the article, but it does not start or end with them.
-    captions = _captions(page)
-    classes = ["neutral" if k == "good" and (b.figcaption or b.element in captions or b.element.tag == "h1") else k
+    classes = ["neutral" if k == "good" and (b.element.tag == "h1" or _is_caption(page, b)) else k
                for b, k in zip(page.blocks, classes, strict=True)]
     found: set[int] = set()
     if rule_container is None:
@@ -497,7 +494,7 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
                 body.tail.append(text)
             pending = None
             continue
-        is_caption = block.figcaption or block.element in captions
+        is_caption = _is_caption(page, block)
         if (pending is not None and pending["caption"] is None and len(text) <= 100
                 and _caption_like(block, text, is_caption)):
             pending["caption"], pending["credit"] = split_caption(text)
