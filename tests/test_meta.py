@@ -350,12 +350,12 @@ def test_gov_cn_template_meta_author_is_the_web_editor() -> None:
 
 def test_an_authors_name_in_an_author_styled_element_is_not_the_organisation() -> None:
     paragraphs = [
-        "The city's food agency said on Tuesday that it had recalled two batches of frozen dumplings after tests "
-        "found traces of an undeclared allergen in samples taken from three supermarkets in the north of the city.",
-        "Customers who bought the dumplings were asked not to eat them and to return them to the shop where they "
-        "were bought for a full refund, the agency said in a statement published on its website on Tuesday.",
-        "No illnesses had been reported so far, but people with a peanut allergy should check their freezers, "
-        "an official of the agency told reporters at a briefing in the afternoon, adding that tests would go on.",
+        ("The city's food agency said on Tuesday that it had recalled two batches of frozen dumplings after tests "
+         "found traces of an undeclared allergen in samples taken from three supermarkets in the north of the city."),
+        ("Customers who bought the dumplings were asked not to eat them and to return them to the shop where they "
+         "were bought for a full refund, the agency said in a statement published on its website on Tuesday."),
+        ("No illnesses had been reported so far, but people with a peanut allergy should check their freezers, "
+         "an official of the agency told reporters at a briefing in the afternoon, adding that tests would go on."),
     ]
     html = _page(head="<meta name='author' content='Jane Smith'>", title="Frozen dumplings recalled",
                  info="<div class='article-author'>Jane Smith</div><div class='article-date'>Tuesday</div>",
