@@ -10,8 +10,11 @@ after the last good block (bylines, dates, editor lines) are handed to the metad
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate, repeat
+from operator import add
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -332,27 +335,38 @@ _KNOWN_CLASSES = {q[1:]: i for i, q in enumerate(KNOWN_BODY) if q.startswith("."
 
 
 def _known_container(page: Page) -> tuple[Any, str] | None:
-    """The first element of a known CMS template's body container, in KNOWN_BODY's order of preference."""
-    # Most pages have none: a set lookup and substring tests over all class names at once say so quickly
-    # (the (class, id) pairs unzipped in C: no Python step per element).
+    """The first element of a known CMS template's body container, in KNOWN_BODY's order of preference.
+
+    Worked out on the page's (class, id) pairs unzipped in C, without a Python step per element: which known
+    ids and class names occur at all (a set intersection, substring tests on all classes joined), then, best
+    first, the first element that has it (``index``, and a bisection from where a name occurs in the joined
+    classes to the element they belong to)."""
     all_classes, all_ids = zip(*page.names.values())  # (the root is always there: never empty)
-    if _KNOWN_IDS.keys().isdisjoint(all_ids):
-        joined = " ".join(all_classes)
-        if not any(name in joined for name in _KNOWN_CLASSES):
-            return None
-    best: tuple[int, Any] | None = None
-    for el, (classes, id_) in page.names.items():
-        if not classes and not id_:
-            continue
-        rank = _KNOWN_IDS.get(id_)
-        if classes:
-            for name in classes.split():
-                found = _KNOWN_CLASSES.get(name)
-                if found is not None and (rank is None or found < rank):
-                    rank = found
-        if rank is not None and (best is None or rank < best[0]):
-            best = (rank, el)
-    return (best[1], "template " + KNOWN_BODY[best[0]]) if best else None
+    joined = " ".join(all_classes)
+    present = [(_KNOWN_IDS[name], name, True) for name in _KNOWN_IDS.keys() & set(all_ids)]
+    present += [(rank, name, False) for name, rank in _KNOWN_CLASSES.items() if name in joined]
+    starts: list[int] | None = None
+    for rank, name, is_id in sorted(present):
+        if is_id:
+            index: int | None = all_ids.index(name)
+        else:
+            if starts is None:  # where each element's classes start in ``joined``
+                starts = [0, *accumulate(map(add, map(len, all_classes), repeat(1)))]
+            index = _first_with_class(all_classes, joined, starts, name)
+        if index is not None:
+            return page.elements[index], "template " + KNOWN_BODY[rank]
+    return None
+
+
+def _first_with_class(all_classes: tuple[str, ...], joined: str, starts: list[int], name: str) -> int | None:
+    """The index of the first element whose class attribute has the word ``name``."""
+    at = joined.find(name)
+    while at != -1:
+        index = bisect_right(starts, at) - 1
+        if name in all_classes[index].split():
+            return index
+        at = joined.find(name, starts[index + 1])
+    return None
 
 
 def _is_centered(el: Any) -> bool:
