@@ -91,3 +91,11 @@ def test_known_container_is_the_first_element_of_the_best_template(elements: lis
     page = parse_page("<html><body>" + "".join(markup) + "</div>" * open_tags + "</body></html>", "http://x/")
     assert not isinstance(page, str)
     assert _known_container(page) == _known_by_each_element(page)
+
+
+@given(st.text(alphabet=st.sampled_from([" ", "\t", "\n", "\xa0", "\u2000", "\u200b", "\u3000", "\ufeff", "\u2028",
+                                         "\x85", "a", "中", "。"]), max_size=12))
+def test_normalize_space_fast_path_is_the_regex(text: str) -> None:
+    from crawler.extract.text import _SPACES, normalize_space
+
+    assert normalize_space(text) == _SPACES.sub(" ", text).strip()

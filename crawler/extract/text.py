@@ -29,7 +29,12 @@ def clean_pinyin(text: str) -> str:
 
 def normalize_space(text: str) -> str:
     """Collapse runs of spaces (including ideographic and no-break spaces) within a line and trim it."""
-    return _SPACES.sub(" ", text or "").strip()
+    if not text:
+        return ""
+    # Printable text holds no space of _SPACES but the ASCII one: without two in a row, nothing to collapse.
+    if text.isprintable() and "  " not in text:
+        return text.strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 def join_paragraphs(paragraphs: list[str]) -> str:
