@@ -18,7 +18,7 @@ from operator import add
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from crawler.extract.dom import _NO_NAMES, Block, Page, _names_of
+from crawler.extract.dom import _NO_NAMES, Block, Page
 from crawler.extract.text import clean_pinyin, looks_like_caption, split_caption
 
 ATTACHMENT_EXT = re.compile(r"\.(?:docx?|xlsx?|et|wps|pdf|ofd|zip|rar|7z|csv|pptx?)(?:$|[?#])", re.IGNORECASE)
@@ -30,6 +30,11 @@ KNOWN_BODY = (
 )
 HAN = re.compile(r"[\u3400-\u9fff]")
 _NOT_HAN = re.compile(r"[^\u3400-\u9fff]+")
+
+
+def _han_count(text: str) -> int:
+    """How many Han characters ``text`` has (removing the runs between them makes fewer objects than findall)."""
+    return len(_NOT_HAN.sub("", text))
 SENTENCE_PUNCT = re.compile(r"[，。！？；,.!?;：:、]")
 END_PUNCT = re.compile(r"[。！？!?.…”’」』）)\"]$")
 WORD = re.compile(r"[^\W\d_]+")
@@ -129,7 +134,7 @@ def classify(block: Block) -> str:
         return "neutral"  # a byline or info line, even if it has punctuation
     if len(text) < 15:
         return "neutral"  # fewer than 15 characters of any kind
-    han = len(_NOT_HAN.sub("", text))  # (removing the runs between Han characters makes fewer objects than findall)
+    han = _han_count(text)
     if (han >= 15 and SENTENCE_PUNCT.search(text)) or han >= 50:
         return "good"
     return "neutral"
@@ -177,7 +182,7 @@ def furniture(page: Page, classes: list[str]) -> list[bool]:
     total = sum(b.chars for b, k in zip(page.blocks, classes, strict=True) if k == "good")
     cache: dict[Any, bool] = {}
     body = page.root.find("body")
-    names_of = page.names.get
+    names_of = page.names_of
 
     def unlikely(el: Any) -> bool:
         chain = []
@@ -190,7 +195,7 @@ def furniture(page: Page, classes: list[str]) -> list[bool]:
                 verdict = cache[el]
                 break
             chain.append(el)
-            strong, weak = _furniture_names(names_of(el) or _names_of(el))
+            strong, weak = _furniture_names(names_of(el))
             if strong or weak or tag in ("nav", "footer", "aside"):
                 share = good.get(el, 0) / total if total else 0.0
                 if (tag in ("nav", "footer", "aside") and share < 0.5) or (strong and share < 0.6) or (weak and share < 0.3):
@@ -219,7 +224,7 @@ def _headline_like(text: str) -> bool:
     """A line that reads as a headline: a few words (or Han characters), not a sentence ending in a full stop."""
     if len(text) > 200 or text.endswith((".", "。")):
         return False
-    han = len(HAN.findall(text))
+    han = _han_count(text)
     return han >= 6 if han else len(text.split()) >= 3
 
 
@@ -300,7 +305,7 @@ def _lead(block: Block) -> bool:
     """A block that can be a teaser's lead: a sentence or two of words, without links."""
     if block.link_chars or block.heading or not 20 <= block.chars <= 400:
         return False
-    han = len(HAN.findall(block.text))
+    han = _han_count(block.text)
     return han >= 10 if han else len(WORD.findall(block.text)) >= 5
 
 
@@ -382,8 +387,8 @@ def _is_caption(page: Page, block: Block) -> bool:
     (``wp-caption-text``, ``image-caption``, ``credit``). Asked only of the blocks it matters for."""
     if block.figcaption:
         return True
-    names = page.names.get(block.element)
-    return names is not _NO_NAMES and bool(block.text) and _caption_names(names or _names_of(block.element))
+    names = page.names_of(block.element)
+    return names is not _NO_NAMES and bool(block.text) and _caption_names(names)
 
 
 @lru_cache(maxsize=8192)
@@ -579,7 +584,7 @@ def _texty(text: str, title: str | None) -> bool:
         return False
     if INFO_LABEL.search(text[:30]) or DATE_ONLY.match(text) or EDITOR_LINE.match(text) or BOILERPLATE.match(text):
         return False
-    return len(HAN.findall(text)) >= 4 or len(WORD.findall(text)) >= 4
+    return _han_count(text) >= 4 or len(WORD.findall(text)) >= 4
 
 
 def _sentence_like(text: str, title: str | None) -> bool:

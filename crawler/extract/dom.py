@@ -32,7 +32,6 @@ DROP_TAGS = frozenset(
 )
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
-_FLAGGED = lxml.etree.XPath("//*[@hidden or @aria-hidden or @style]")
 # Two passes beat one alternation: a leading character class defeats the regex engine's literal-prefix scan.
 _CLOSING = re.compile(r"</(?:[hH][tT][mM][lL]|[bB][oO][dD][yY])\s*>")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
@@ -85,11 +84,14 @@ class Page:
     names: dict[Any, tuple[str, str]] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)  # what later steps work out once per page
 
+    def names_of(self, el: Any) -> tuple[str, str]:
+        """(class, id) of an element, ``""`` where absent: recorded by the walk, read from the element else."""
+        found = self.names.get(el)
+        return found if found is not None else _names_of(el)
+
     def class_id(self, el: Any) -> str:
         """``"{class} {id}"`` of an element: the words page furniture and headlines are recognised by."""
-        found = self.names.get(el)
-        if found is None:
-            found = _names_of(el)
+        found = self.names_of(el)
         return f"{found[0]} {found[1]}"
 
 
