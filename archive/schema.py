@@ -141,6 +141,21 @@ def m003_quadgram_search(db: Database) -> None:
     search.rebuild(db.conn, search.TABLE4)
 
 
+@migrations()
+def m004_run_outcomes(db: Database) -> None:
+    """What a run's end needs to be told: why it failed, how many items it lost, and which process ran it.
+
+    ``host`` and ``pid`` let the next run tell a run whose process is gone (killed, crashed) from one that
+    is still going: the former is marked ``interrupted``, the latter keeps its source to itself.
+    """
+    runs = db["crawl_runs"]
+    runs.add_column("error", str)
+    runs.add_column("items_lost", int)
+    runs.add_column("host", str)
+    runs.add_column("pid", int)
+    runs.create_index(["status"])
+
+
 def migrate(db: Database) -> None:
     """Bring a database (new or old) up to the current schema, and its search index up to date.
 
@@ -151,5 +166,5 @@ def migrate(db: Database) -> None:
     migrations.apply(db)
     for table in search.INDEXES:
         if not search.is_current(db.conn, table):
-            with db.conn:
+            with db.atomic():
                 search.rebuild(db.conn, table)

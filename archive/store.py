@@ -1,23 +1,95 @@
 """Writing items into the archive: idempotent upserts keyed on the canonical URL, revisions kept.
 
-One `Archive` is the single writer of a database file. Each item is committed in its own transaction in
-WAL mode, so a crawl killed at any moment leaves every item stored before it and an intact database.
+One `Archive` is one writer of a database file. Each item is committed in its own transaction in WAL mode,
+so a crawl killed at any moment leaves every item stored before it and an intact database. Every write
+transaction takes SQLite's write lock up front (``BEGIN IMMEDIATE``) and waits up to ``timeout`` seconds
+for it, so that several writers (two crawls, a crawl and an import) take turns instead of failing.
+
+A write that fails raises `ArchiveError` naming the cause ('disk full', 'read-only', 'locked', ...);
+`ArchiveError.fatal` tells a failure of the archive itself, after which no later write can succeed, from a
+problem with one item.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import socket
 import sqlite3
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 
 from sqlite_utils import Database
 
 from archive import search
-from archive.schema import migrate
+from archive.schema import migrate, migrations
 from crawler.items import Article, Reject
+
+#: Seconds a write waits for another writer's lock before it fails as 'locked'.
+DEFAULT_TIMEOUT = 60.0
+#: Bytes kept free beside the archive while a run is open, so that a full disk can still record the
+#: run's failure: enough for the few pages that updating one crawl_runs row writes.
+RESERVE_BYTES = 256 * 1024
+HOST = socket.gethostname()
+
+# SQLite's primary result codes (the low byte of an extended code) that mean the archive itself failed.
+_FATAL = {
+    sqlite3.SQLITE_PERM: "read-only",
+    sqlite3.SQLITE_BUSY: "locked",
+    sqlite3.SQLITE_LOCKED: "locked",
+    sqlite3.SQLITE_NOMEM: "out of memory",
+    sqlite3.SQLITE_READONLY: "read-only",
+    sqlite3.SQLITE_IOERR: "I/O error",
+    sqlite3.SQLITE_CORRUPT: "corrupt",
+    sqlite3.SQLITE_FULL: "disk full",
+    sqlite3.SQLITE_CANTOPEN: "cannot open",
+    sqlite3.SQLITE_NOTADB: "not a database",
+}
+_ERRNO = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk full", errno.EROFS: "read-only",
+          errno.EACCES: "read-only", errno.EPERM: "read-only"}
+
+
+class ArchiveError(Exception):
+    """The archive could not be opened or written.
+
+    ``cause`` names the problem in a few words ('disk full', 'read-only', 'locked', 'I/O error', 'corrupt',
+    'not a database', 'not a foodnews archive', 'busy', ...); ``fatal`` is true when the archive itself
+    failed (no later write can be expected to succeed), false for a problem with the item being written.
+    """
+
+    def __init__(self, cause: str, path: str | Path, detail: str = "", fatal: bool = True):
+        super().__init__(f"{cause}: {path}" + (f" ({detail})" if detail else ""))
+        self.cause = cause
+        self.fatal = fatal
+
+
+class SourceBusy(ArchiveError):
+    """Another live process is crawling the same source into the same archive."""
+
+    def __init__(self, path: str | Path, detail: str):
+        super().__init__("busy", path, detail)
+
+
+def archive_error(exc: BaseException, path: str | Path) -> ArchiveError:
+    """The `ArchiveError` for an exception raised by SQLite or the file system while using ``path``."""
+    if isinstance(exc, ArchiveError):
+        return exc
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        cause = _FATAL.get(code & 0xFF) if isinstance(code, int) else None
+        if cause is None and isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            cause = "locked"
+        if cause:
+            return ArchiveError(cause, path, str(exc))
+        return ArchiveError("cannot store the item", path, f"{type(exc).__name__}: {exc}", fatal=False)
+    if isinstance(exc, OSError):
+        return ArchiveError(_ERRNO.get(exc.errno or 0, "cannot write"), path, exc.strerror or str(exc))
+    return ArchiveError("cannot store the item", path, f"{type(exc).__name__}: {exc}", fatal=False)
 
 
 def utc_now() -> str:
@@ -35,24 +107,78 @@ def content_sha256(title: str, body: str) -> str:
     return hashlib.sha256(f"{title}\n\n{body}".encode()).hexdigest()
 
 
-class Archive:
-    """The SQLite archive at ``path``, created or migrated on open."""
+def _process_started(pid: int) -> datetime | None:
+    """When process ``pid`` started (from /proc), or None where that cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+    return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), UTC)
 
-    def __init__(self, path: str | Path):
+
+def process_alive(pid: int, since: str) -> bool:
+    """Whether the process ``pid`` of this host that started a run at ``since`` is still running.
+
+    A process that started after the run did is another one that was given the same pid.
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, and another user's
+    started = _process_started(pid)
+    return started is None or started <= datetime.fromisoformat(since) + timedelta(seconds=2)
+
+
+class Archive:
+    """The SQLite archive at ``path``, created or migrated on open (which fails at once when it can't be written).
+
+    ``timeout`` is how many seconds a write waits for another writer to release the lock.
+    """
+
+    def __init__(self, path: str | Path, timeout: float = DEFAULT_TIMEOUT):
         self.path = Path(path)
-        if self.path.parent and not self.path.parent.exists():
+        try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), timeout=30)
-        self.db = Database(conn)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        migrate(self.db)
+            conn = sqlite3.connect(str(self.path), timeout=timeout)
+        except (sqlite3.Error, OSError) as exc:
+            raise archive_error(exc, self.path) from None
+        try:
+            self.db = Database(conn)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            # Inside the write lock, so that two processes opening a new file create its schema once.
+            with self._write():
+                self._check_is_archive()
+                migrate(self.db)
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.Error | OSError):
+                raise archive_error(exc, self.path) from None
+            raise
+
+    def _check_is_archive(self) -> None:
+        tables = [r[0] for r in self.db.execute(
+            "select name from sqlite_master where type = 'table' and name not like 'sqlite%'")]
+        if tables and not migrations.applied(self.db):
+            raise ArchiveError("not a foodnews archive", self.path,
+                               f"it holds other tables: {', '.join(sorted(tables)[:5])}")
 
     def close(self) -> None:
-        """Checkpoint the WAL into the main file and close."""
+        """Checkpoint the WAL into the main file and close.
+
+        A checkpoint that fails (a full disk) leaves the committed items in the WAL, which the next open
+        of the file reads back: nothing is lost.
+        """
         try:
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
         finally:
             self.db.conn.close()
 
@@ -62,11 +188,36 @@ class Archive:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction, holding SQLite's write lock from its start (``BEGIN IMMEDIATE``).
+
+        A deferred transaction that reads first can only fail when it comes to write after another writer
+        (SQLite answers busy at once, since waiting could not help); taking the lock up front makes it wait
+        up to the busy timeout instead. Errors come out as `ArchiveError`.
+        """
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise archive_error(exc, self.path) from None
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException as exc:
+            if self.db.conn.in_transaction:
+                try:
+                    self.db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # an I/O error may have ended the transaction already
+            if isinstance(exc, sqlite3.Error | OSError | ValueError):
+                raise archive_error(exc, self.path) from exc
+            raise
+
     # --- sources and runs -----------------------------------------------------------------------------
 
     def register_source(self, slug: str, **fields: Any) -> None:
         """Insert or update a source's identity (name, publisher, homepage, country, language)."""
-        with self.db.atomic():
+        with self._write():
             self.db["sources"].upsert({"slug": slug, **fields}, pk="slug")
 
     def _ensure_source(self, slug: str) -> None:
@@ -74,15 +225,83 @@ class Archive:
             self.db["sources"].insert({"slug": slug, "name": slug})
 
     def start_run(self, spider: str) -> int:
-        """Record the start of a crawl; returns the run's id."""
-        with self.db.atomic():
-            table = self.db["crawl_runs"].insert({"spider": spider, "started": utc_now(), "status": "running"})
-        return int(table.last_pk)
+        """Record the start of a crawl; returns the run's id.
 
-    def finish_run(self, run_id: int, status: str, **counts: int) -> None:
-        """Record how a crawl ended (Scrapy's finish reason) and its counts."""
-        with self.db.atomic():
-            self.db["crawl_runs"].update(run_id, {"finished": utc_now(), "status": status, **counts})
+        Runs left ``running`` by a process of this host that has ended are marked ``interrupted`` first.
+        Raises `SourceBusy` while another live process crawls the same source into this archive, and
+        `ArchiveError` ('disk full') when there is no room for the run's reserve (the run is then
+        recorded as failed).
+        """
+        now = utc_now()
+        with self._write():
+            self._close_dead_runs(now)
+            busy = self.db.execute(
+                "select id, pid, host, started from crawl_runs where status = 'running' and spider = ?",
+                [spider]).fetchone()
+            if busy:
+                run, pid, host, started = busy
+                raise SourceBusy(self.path, f"{spider} is being crawled into it by process {pid} on {host} "
+                                            f"(run {run}, started {started})")
+            table = self.db["crawl_runs"].insert(
+                {"spider": spider, "started": now, "status": "running", "host": HOST, "pid": os.getpid()})
+        run_id = int(table.last_pk)
+        try:
+            self._reserve(run_id)
+        except ArchiveError as exc:
+            try:
+                self.finish_run(run_id, "failed", error=f"{exc.cause}: no room for the run's reserve")
+            except ArchiveError:
+                pass  # the next start marks the run interrupted
+            raise
+        return run_id
+
+    def _close_dead_runs(self, now: str) -> None:
+        rows = self.db.execute("select id, pid, host, started from crawl_runs where status = 'running'").fetchall()
+        for run, pid, host, started in rows:
+            if pid is None:
+                why = "no process recorded (a run of an earlier version)"
+            elif host == HOST and not process_alive(pid, started):
+                why = f"process {pid} ended without closing the run (killed or crashed); noticed {now}"
+            else:
+                continue
+            self.db.execute("update crawl_runs set status = 'interrupted', error = ? where id = ?", [why, run])
+            self._reserve_path(run).unlink(missing_ok=True)
+
+    def finish_run(self, run_id: int, status: str, error: str | None = None, **counts: int) -> None:
+        """Record how a crawl ended (Scrapy's finish reason, or 'failed' with ``error``) and its counts.
+
+        On a full disk the run's reserve is given back first, so that the record can still be written.
+        """
+        values = {"finished": utc_now(), "status": status, "error": error, **counts}
+
+        def record() -> None:
+            with self._write():
+                self.db["crawl_runs"].update(run_id, values)
+
+        try:
+            record()
+        except ArchiveError as exc:
+            reserve = self._reserve_path(run_id)
+            if exc.cause != "disk full" or not reserve.exists():
+                raise
+            reserve.unlink()
+            record()
+        self._reserve_path(run_id).unlink(missing_ok=True)
+
+    def _reserve_path(self, run_id: int) -> Path:
+        return self.path.with_name(f"{self.path.name}-reserve.{run_id}")
+
+    def _reserve(self, run_id: int) -> None:
+        """Take ``RESERVE_BYTES`` of the disk beside the archive (real zeros: a sparse file reserves nothing)."""
+        path = self._reserve_path(run_id)
+        try:
+            with path.open("wb") as f:
+                f.write(bytes(RESERVE_BYTES))
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            path.unlink(missing_ok=True)
+            raise archive_error(exc, self.path) from None
 
     # --- items ----------------------------------------------------------------------------------------
 
@@ -114,7 +333,7 @@ class Archive:
             "content_sha256": digest,
             "notes": json.dumps(item.notes, ensure_ascii=False),
         }
-        with self.db.atomic():
+        with self._write():
             self._ensure_source(item.source)
             old = self.db.execute(
                 "select title, body, content_sha256, revision from articles where id = ?", [aid]
@@ -177,7 +396,7 @@ class Archive:
         """Record a page that could not become an article; a page rejected again keeps one row."""
         now = utc_now()
         spider = reject.source or "unknown"
-        with self.db.atomic():
+        with self._write():
             old = self.db.execute(
                 "select first_seen, times from rejects where spider = ? and url = ?", [spider, reject.url]
             ).fetchone()

@@ -36,13 +36,25 @@ def _settings(db: str, overrides: dict[str, Any] | None = None) -> Any:
 
 
 def run_crawl(spider: str, db: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Run one spider through the Scrapy engine into the archive at ``db``; returns the crawl's stats."""
+    """Run one spider through the Scrapy engine into the archive at ``db``; returns the crawl's stats.
+
+    The archive is opened first, so that one that cannot be written (read-only, full, locked, not an
+    archive) is reported before anything is fetched.
+    """
     from scrapy.crawler import CrawlerProcess
     from scrapy.spiderloader import SpiderLoader
 
+    from archive.store import Archive, ArchiveError
+
     settings = _settings(db, overrides)
-    if spider not in SpiderLoader.from_settings(settings).list():
-        raise UserError(f"unknown spider {spider!r}; known: {', '.join(SpiderLoader.from_settings(settings).list())}")
+    known = SpiderLoader.from_settings(settings).list()
+    if spider not in known:
+        raise UserError(f"unknown spider {spider!r}; known: {', '.join(known)}")
+    if db:
+        try:
+            Archive(db, timeout=settings.getfloat("FOODNEWS_DB_TIMEOUT")).close()
+        except ArchiveError as exc:
+            raise CrawlFailed(str(exc)) from None
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider)
     process.crawl(crawler)
@@ -51,19 +63,50 @@ def run_crawl(spider: str, db: str, overrides: dict[str, Any] | None = None) -> 
     return dict(crawler.stats.get_stats())
 
 
+#: Exit status of a crawl refused because another process is crawling the same source into the archive
+#: (sysexits' EX_TEMPFAIL: try again later).
+EXIT_BUSY = 75
+
+
+class CrawlFailed(Exception):
+    """A crawl that could not run or lost items: reported in one line, exit status 1 (or ``EXIT_BUSY``)."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
+
+
 def _print_run(stats: dict[str, Any], db: str) -> None:
     print(
         "crawl {reason}: {pages} pages fetched, {new} new, {changed} changed, {unchanged} unchanged, "
-        "{rejected} rejected -> {db}".format(
+        "{rejected} rejected{lost} -> {db}".format(
             reason=stats.get("finish_reason", "?"),
             pages=stats.get("response_received_count", 0),
             new=stats.get("archive/new", 0),
             changed=stats.get("archive/changed", 0),
             unchanged=stats.get("archive/unchanged", 0),
             rejected=stats.get("archive/rejected", 0),
+            lost=f", {stats['archive/lost']} not stored" if stats.get("archive/lost") else "",
             db=db,
-        )
+        ),
+        flush=True,
     )
+
+
+def _check_run(stats: dict[str, Any]) -> int:
+    """Exit status of a crawl: 0 when it finished with every item stored; raises `CrawlFailed` otherwise."""
+    error = stats.get("archive/error")
+    if error:
+        unrecorded = stats.get("archive/unrecorded")
+        if stats.get("archive/cause") == "busy":
+            raise CrawlFailed(f"not crawling: {error}", EXIT_BUSY)
+        lost = stats.get("archive/lost", 0)
+        raise CrawlFailed(f"crawl failed: {error}; {lost} item{'s' if lost != 1 else ''} not stored; "
+                          + (f"the run could not be recorded ({unrecorded})" if unrecorded
+                             else "the run is recorded as failed in crawl_runs"))
+    if stats.get("archive/unrecorded"):
+        raise CrawlFailed(f"the end of the run could not be recorded: {stats['archive/unrecorded']}")
+    return 0 if stats.get("finish_reason") == "finished" else 1
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -75,7 +118,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         overrides[key] = value
     stats = run_crawl(args.spider, args.db, overrides)
     _print_run(stats, args.db)
-    return 0 if stats.get("finish_reason") == "finished" else 1
+    return _check_run(stats)
 
 
 # --- extract ----------------------------------------------------------------------------------------------
@@ -132,44 +175,44 @@ def _reject_dict(item: Any) -> dict[str, Any]:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from archive.store import Archive
-    from crawler.items import Article, Reject
-    from crawler.pipelines import validate
+    """Store every good line; name every bad one (stored as a reject when it names a usable URL)."""
+    from archive.store import Archive, ArchiveError
+    from crawler.jsonlines import read_items
 
     path = Path(args.file)
     if not path.is_file():
         raise UserError(f"no such file: {path}")
-    counts = {"new": 0, "changed": 0, "unchanged": 0, "rejected": 0}
-    with Archive(args.db) as archive:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except UnicodeDecodeError as exc:
-            raise UserError(f"{path} is not UTF-8 JSON Lines: {exc.reason} at byte {exc.start}") from None
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
+    counts = {"new": 0, "changed": 0, "unchanged": 0, "rejected": 0, "bad": 0}
+    try:
+        archive = Archive(args.db)
+    except ArchiveError as exc:
+        raise CrawlFailed(f"cannot import into the archive: {exc}") from None
+    failure = None
+    with archive, path.open("rb") as stream:
+        for line in read_items(stream):
+            if line.problem:
+                counts["bad"] += 1
+                print(f"foodnews: {path}:{line.number}: {line.problem}", file=sys.stderr)
             try:
-                data = json.loads(line)
-            except ValueError as exc:
-                raise UserError(f"{path}:{number}: not JSON: {exc}") from None
-            if not isinstance(data, dict):
-                raise UserError(f"{path}:{number}: expected a JSON object")
-            item: Article | Reject
-            if data.get("rejected") or ("reason" in data and "title" not in data):
-                item = Reject(url=data.get("url", ""), reason=data.get("reason", ""),
-                              source=data.get("source", "import"), http_status=data.get("http_status"))
-            else:
-                try:
-                    item = Article.from_dict({**data, "source": data.get("source") or "import"})
-                except (TypeError, ValueError) as exc:
-                    raise UserError(f"{path}:{number}: not an article item: {exc}") from None
-                reason = validate(item)
-                if reason:
-                    item = Reject(url=item.url, reason=f"invalid item: {reason}", source=item.source)
-            counts[archive.store(item)] += 1
-    print("imported {new} new, {changed} changed, {unchanged} unchanged, {rejected} rejected -> {db}".format(
-        db=args.db, **counts))
-    return 0
+                if line.item is not None:
+                    outcome = archive.store(line.item)
+                    if not line.problem:
+                        counts[outcome] += 1
+            except ArchiveError as exc:
+                if exc.fatal:
+                    failure = f"import stopped at line {line.number}: {exc}"
+                    break
+                if not line.problem:
+                    counts["bad"] += 1
+                print(f"foodnews: {path}:{line.number}: cannot store: {exc}", file=sys.stderr)
+            if line.problem and args.strict:
+                failure = f"import stopped at line {line.number} (--strict)"
+                break
+    print("imported {new} new, {changed} changed, {unchanged} unchanged, {rejected} rejected; {bad} bad "
+          "line{s} -> {db}".format(db=args.db, s="" if counts["bad"] == 1 else "s", **counts), flush=True)
+    if failure:
+        raise CrawlFailed(failure)
+    return 1 if counts["bad"] else 0
 
 
 # --- serve and demo ---------------------------------------------------------------------------------------
@@ -204,8 +247,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "LOG_LEVEL": os.environ.get("FOODNEWS_LOG_LEVEL", "WARNING"),
         })
         _print_run(stats, args.db)
-        if args.no_serve:
-            return 0 if stats.get("finish_reason") == "finished" else 1
+        status = _check_run(stats)
+        if args.no_serve or status:
+            return status
         from archive.serve import serve
 
         serve(args.db, host=args.host, port=args.port)
@@ -241,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="load items (JSON Lines) into the archive")
     p.add_argument("file", metavar="FILE.jsonl")
+    p.add_argument("--strict", action="store_true", help="stop at the first bad line")
     p.add_argument("--db", default=os.environ.get("FOODNEWS_DB", DEFAULT_DB), help="archive file")
     p.set_defaults(func=cmd_import)
 
@@ -271,6 +316,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"foodnews: error: {exc}", file=sys.stderr)
         return 2
+    except CrawlFailed as exc:
+        print(f"foodnews: error: {exc}", file=sys.stderr)
+        return exc.status
     except KeyboardInterrupt:
         print("foodnews: interrupted", file=sys.stderr)
         return 130

@@ -20,11 +20,20 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_TIMES = 2
 DOWNLOAD_TIMEOUT = 60
+# Bounded downloads: no article page seen is over 1.5 MB (docs/reliability.md); a bigger response, before
+# or after decompression (a gzip bomb), is cancelled and recorded as a reject.
+DOWNLOAD_MAXSIZE = 4 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 1024 * 1024
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.RedirectLoopMiddleware": 610}
 # A source that keeps failing stops the run instead of hammering the site.
 CLOSESPIDER_ERRORCOUNT = 50
 
 FOODNEWS_DB = os.environ.get("FOODNEWS_DB", "data/foodnews.db")
 FOODNEWS_MIN_BODY_CHARS = 20
+# A longer body is a page the engine misread, or not news: rejected, not stored.
+FOODNEWS_MAX_BODY_CHARS = 500_000
+# Seconds a write waits for another writer (a crawl of another source, an import) to release the archive.
+FOODNEWS_DB_TIMEOUT = 60
 
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidationPipeline": 100,

@@ -289,59 +289,6 @@ def test_import_validates_items(tmp_path: Path) -> None:
     assert reason.startswith("invalid item:") and "body" in reason
 
 
-def _one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.endswith("\n"), err
-    assert "Traceback" not in err
-    assert err.startswith("foodnews: error: ")
-    return err
-
-
-def test_import_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["import", str(tmp_path / "nope.jsonl"), "--db", str(tmp_path / "a.db")]) == 2
-    assert "nope.jsonl" in _one_line_error(capsys)
-
-
-@pytest.mark.parametrize("bad_line", ["this is not json", "[1, 2, 3]", '{"url": "https://x.cn/a", "x'])
-def test_import_bad_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], bad_line: str) -> None:
-    jsonl = tmp_path / "items.jsonl"
-    jsonl.write_text(json.dumps(article().to_dict(), ensure_ascii=False) + "\n" + bad_line + "\n")
-    assert main(["import", str(jsonl), "--db", str(tmp_path / "a.db")]) == 2
-    assert ":2:" in _one_line_error(capsys)
-
-
-def test_import_object_that_is_not_an_article(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    jsonl = tmp_path / "items.jsonl"
-    jsonl.write_text('{"title": "只有标题"}\n')
-    assert main(["import", str(jsonl), "--db", str(tmp_path / "a.db")]) == 2
-    assert ":1:" in _one_line_error(capsys)
-
-
-@pytest.mark.parametrize(
-    "fields",
-    [
-        {"title": 5},
-        {"url": 5},
-        {"published": 20210901},
-        {"images": ["https://www.cfsn.cn/upload/a1.jpg"]},
-    ],
-    ids=["title-int", "url-int", "published-int", "images-strings"],
-)
-def test_import_wrongly_typed_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                     fields: dict[str, Any]) -> None:
-    jsonl = tmp_path / "items.jsonl"
-    jsonl.write_text(json.dumps({**article().to_dict(), **fields}, ensure_ascii=False) + "\n")
-    assert main(["import", str(jsonl), "--db", str(tmp_path / "a.db")]) == 2
-    assert ":1:" in _one_line_error(capsys)
-
-
-def test_import_file_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    jsonl = tmp_path / "items.jsonl"
-    jsonl.write_bytes(json.dumps(article().to_dict(), ensure_ascii=False).encode("gb18030") + b"\n")
-    assert main(["import", str(jsonl), "--db", str(tmp_path / "a.db")]) == 2
-    assert "items.jsonl" in _one_line_error(capsys)
-
-
 def test_article_dict_round_trip() -> None:
     item = article()
     assert Article.from_dict(item.to_dict()) == item

@@ -289,7 +289,10 @@ def test_killed_crawl_leaves_a_sound_database(tmp_path: Path) -> None:
     assert query(db, "pragma integrity_check") == [("ok",)]
     assert query(db, "select count(*) from articles") == [(len(VALID),)]
     assert query(db, "select count(*) from revisions") == [(len(VALID),)]
-    assert query(db, "select status from crawl_runs order by id") == [("running",), ("finished",)]
+    # The next run noticed that the killed one's process was gone.
+    (killed, finished) = query(db, "select status, error from crawl_runs order by id")
+    assert killed[0] == "interrupted" and "ended without closing the run" in killed[1]
+    assert finished == ("finished", None)
     sql = "select items_new, items_unchanged from crawl_runs where status = 'finished'"
     ((new, unchanged),) = query(db, sql)
     assert (new, unchanged) == (len(VALID) - len(stored), len(stored))

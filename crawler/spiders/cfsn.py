@@ -12,6 +12,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.items import Article, Reject
+from crawler.middlewares import failure_reason, linked_url
 from crawler.parsers import cfsn
 
 
@@ -68,12 +69,8 @@ class CfsnSpider(scrapy.Spider):
         )
 
     def failed(self, failure: Failure) -> Iterator[Reject]:
-        """A request that failed (HTTP error, DNS, timeout) is recorded as a reject."""
+        """A request that failed (HTTP error, DNS, timeout, size limit, redirect loop) is recorded as a reject
+        under the URL that was linked."""
         request = failure.request  # type: ignore[attr-defined]
-        response = getattr(failure.value, "response", None)
-        if response is not None:
-            reason = f"HTTP {response.status}"
-        else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"[:300]
-        yield Reject(url=request.url, reason=reason, source=self.name,
-                     http_status=response.status if response is not None else None)
+        reason, status = failure_reason(failure, self.settings)
+        yield Reject(url=linked_url(request), reason=reason, source=self.name, http_status=status)
