@@ -166,6 +166,12 @@ def _phrase4(term: str) -> str | None:
     return '"' + " ".join(text[i:i + QUAD] for i in range(len(text) - QUAD + 1)) + '"'
 
 
+def check_query(query: str | None) -> None:
+    """Raise ValueError for a query longer than :data:`MAX_QUERY_CHARS`."""
+    if query and len(query) > MAX_QUERY_CHARS:
+        raise ValueError(f"search longer than {MAX_QUERY_CHARS} characters")
+
+
 def split_terms(query: str) -> list[str]:
     """A search box query split the way Datasette's escape_fts() splits it (quoted phrases kept whole)."""
     if query.count('"') % 2:
@@ -177,8 +183,10 @@ def match_expression(query: str | None) -> str:
     """The FTS5 MATCH expression for a search box query: every term (or "quoted phrase") must match.
 
     Drop-in replacement for Datasette's ``escape_fts()``, which the search plugin overrides with it.
-    A query with nothing searchable matches no row (``""``) rather than raising a syntax error.
+    A query with nothing searchable matches no row (``""``) rather than raising a syntax error; one
+    longer than :data:`MAX_QUERY_CHARS` raises ValueError.
     """
+    check_query(query)
     phrases = [p for p in (_phrase(t) for t in split_terms(query or "")) if p]
     return " ".join(phrases) if phrases else '""'
 
@@ -190,6 +198,7 @@ def match_expressions(query: str | None) -> tuple[str, str]:
     one token or a short phrase; otherwise the bigram index, which holds every term (one table, so FTS5
     merges the terms' lists itself instead of SQLite intersecting two tables' matches). Same rows either way.
     """
+    check_query(query)
     terms = split_terms(query or "")
     quads = [_phrase4(term) for term in terms]
     if quads and all(quads):
@@ -266,6 +275,13 @@ def is_current(conn: Any, table: str = TABLE) -> bool:
 # --- highlighting ----------------------------------------------------------------------------------------
 
 MARK_START, MARK_END = "\x02", "\x03"
+#: Characters of a text that a snippet or a highlight looks at (about 3 ms of work). SQLite cannot
+#: interrupt a function it calls, and Datasette renders a page's cells in its one event loop, so this
+#: bounds what one call can cost whatever is stored. Most bodies are far shorter; in a longer one, a
+#: match further in is not marked (the snippet then shows the body's opening).
+SCAN_CHARS = 20_000
+#: Longest search query, in characters: a longer one is refused (as an SQL function, an error).
+MAX_QUERY_CHARS = 1000
 _WORD = re.compile(r"\w+")
 _SUFFIX = re.compile(r"(?:ing|edly|ed|es|s|ly|e)$")
 
@@ -274,7 +290,7 @@ def _needles(query: str) -> tuple[list[str], list[re.Pattern[str]]]:
     """What to highlight: normalised CJK runs, and patterns for the (roughly stemmed) other words."""
     runs: list[str] = []
     words: list[re.Pattern[str]] = []
-    for term in split_terms(query):
+    for term in split_terms(query[:MAX_QUERY_CHARS]):
         text = normalise(term)
         runs.extend(_RUN.findall(text))
         for word in _WORD.findall(_RUN.sub(" ", text)):
@@ -285,14 +301,29 @@ def _needles(query: str) -> tuple[list[str], list[re.Pattern[str]]]:
     return runs, words
 
 
+@lru_cache(maxsize=1)
+def _char_table() -> dict[int, str]:
+    """What :func:`normalise` makes of each character on its own, where that is one other character.
+
+    Every character outside these planes is its own NFKC form; a character whose NFKC form is several
+    characters (㈱ → (株)) is left as it is, so that positions in the text stay those of the original.
+    """
+    t2s = _t2s_table()
+    table: dict[int, str] = {}
+    for code in range(0x80, 0x40000):
+        if 0xD800 <= code < 0xE000:
+            continue
+        n = unicodedata.normalize("NFKC", chr(code))
+        if len(n) == 1:
+            n = n.translate(t2s)
+            if n != chr(code):
+                table[code] = n
+    return table
+
+
 def _normalised_by_char(text: str) -> str:
     """The text normalised character by character, so that positions stay those of the original."""
-    table = _t2s_table()
-    out = []
-    for c in text:
-        n = unicodedata.normalize("NFKC", c).translate(table) if not c.isascii() else c
-        out.append(n if len(n) == 1 else c)
-    return "".join(out)
+    return text.translate(_char_table())
 
 
 def match_spans(text: str, query: str) -> list[tuple[int, int]]:
@@ -322,14 +353,15 @@ def snippet(text: str | None, query: str | None, width: int = 120) -> str:
     """About ``width`` characters of ``text`` around its first match, matches between \\x02 and \\x03.
 
     Plain text (control characters \\x02 and \\x03 mark the matches and are removed from the input), so it is
-    safe in JSON and CSV; :func:`snippet_html` turns it into escaped HTML with ``<mark>``.
+    safe in JSON and CSV; :func:`marked_to_html` turns it into escaped HTML with ``<mark>``. Only the first
+    :data:`SCAN_CHARS` characters are looked at.
     """
-    text = (text or "").replace(MARK_START, "").replace(MARK_END, "")
-    text = re.sub(r"\s+", " ", text).strip()
+    text = text or ""
+    cut = len(text) > SCAN_CHARS
+    text = re.sub(r"\s+", " ", text[:SCAN_CHARS].replace(MARK_START, "").replace(MARK_END, "")).strip()
     spans = match_spans(text, query or "")
     if not spans:
-        cut = text[:width]
-        return cut + ("…" if len(text) > width else "")
+        return text[:width] + ("…" if len(text) > width or cut else "")
     first = spans[0][0]
     start = max(0, first - width // 4)
     end = min(len(text), start + width)
@@ -342,15 +374,16 @@ def snippet(text: str | None, query: str | None, width: int = 120) -> str:
         pieces += [text[position:s], MARK_START, text[s:e], MARK_END]
         position = e
     pieces.append(text[position:end])
-    pieces.append("…" if end < len(text) else "")
+    pieces.append("…" if end < len(text) or cut else "")
     return "".join(pieces)
 
 
 def highlight(text: str | None, query: str | None) -> str:
-    """The whole ``text`` with its matches between \\x02 and \\x03 (see :func:`snippet`)."""
+    """The whole ``text`` with its matches between \\x02 and \\x03 (see :func:`snippet`), marked in its
+    first :data:`SCAN_CHARS` characters."""
     text = (text or "").replace(MARK_START, "").replace(MARK_END, "")
     pieces, position = [], 0
-    for s, e in match_spans(text, query or ""):
+    for s, e in match_spans(text[:SCAN_CHARS], query or ""):
         pieces += [text[position:s], MARK_START, text[s:e], MARK_END]
         position = e
     pieces.append(text[position:])

@@ -1,19 +1,25 @@
 """Serving the archive with Datasette, with this package's folder as the configuration directory.
 
 ``foodnews serve`` serves the file immutable by default: opened with SQLite's ``immutable=1``, it cannot be
-written, Datasette can offer it for download, and row counts are cached. An archive that a crawl is
-writing to is served "live" instead (read-only connections that see new commits).
+written, Datasette can offer it for download, and row counts are cached. SQLite trusts such a file never to
+change, so `ArchiveDatabase` checks before every query that it has not: once the file (or its write-ahead
+log) changes, the archive is served "live" for good (read-only connections that see each new commit).
+An archive that a crawl is writing to is served live from the start.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from datasette.app import Datasette
+from datasette.database import Database, connections
 
 CONFIG_DIR = Path(__file__).resolve().parent
 
@@ -27,13 +33,66 @@ def load_metadata(db_name: str) -> dict[str, Any]:
     return metadata
 
 
+def _file_state(path: str | Path) -> tuple[Any, ...]:
+    """What changes when anything writes the archive: the file's identity, size and time, and its WAL's size
+    (a writer appends to the WAL first, and changes the file only when it checkpoints)."""
+    st = os.stat(path)
+    try:
+        wal = os.stat(f"{path}-wal").st_size
+    except FileNotFoundError:
+        wal = 0
+    return st.st_ino, st.st_size, st.st_mtime_ns, wal
+
+
+class ArchiveDatabase(Database):  # type: ignore[misc]
+    """One archive file, served immutable until it changes on disk, then live (read-only) for good.
+
+    An immutable connection never looks at the file again: it would answer from a stale view, then from
+    pages of two versions ("database disk image is malformed"). The check is one ``stat`` of the file and
+    of its WAL before each query. Live connections are kept apart from the immutable ones that Datasette's
+    threads still hold (Datasette keys a thread's connection by database name).
+    """
+
+    def __init__(self, ds: Datasette, path: str | Path, immutable: bool):
+        super().__init__(ds, path=str(path), is_mutable=not immutable)
+        self.state = _file_state(path) if immutable else None
+
+    def _went_live(self) -> bool:
+        if self.is_mutable or _file_state(self.path) == self.state:
+            return self.is_mutable
+        self.is_mutable = True
+        self.cached_hash = self.cached_size = self._cached_table_counts = None
+        self._read_connection = None
+        print(f"{self.path} changed on disk: serving it live (read-only) from now on", file=sys.stderr, flush=True)
+        return True
+
+    async def execute_fn(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        if not self._went_live() or self.ds.executor is None:
+            return await super().execute_fn(fn)
+        key = f"{self.name}\x00live"
+
+        def in_thread() -> Any:
+            conn = getattr(connections, key, None)
+            if not conn:
+                conn = self.connect()
+                self.ds._prepare_connection(conn, self.name)
+                setattr(connections, key, conn)
+            return fn(conn)
+
+        return await asyncio.get_running_loop().run_in_executor(self.ds.executor, in_thread)
+
+
 def make_datasette(db_path: str | Path, immutable: bool = False) -> Datasette:
     """A Datasette instance for one archive file, configured by ``archive/`` (metadata, templates, plugins).
 
     The file's name without extension is the database's name in URLs (``data/foodnews.db`` → ``/foodnews``).
     """
     files = {"immutables": [str(db_path)]} if immutable else {"files": [str(db_path)]}
-    return Datasette(**files, config_dir=CONFIG_DIR, metadata=load_metadata(Path(db_path).stem))
+    ds = Datasette(**files, config_dir=CONFIG_DIR, metadata=load_metadata(Path(db_path).stem))
+    (name,) = [n for n, db in ds.databases.items() if db.path == str(db_path)]
+    ds.remove_database(name)
+    ds.add_database(ArchiveDatabase(ds, db_path, immutable), name=name)
+    return ds
 
 
 def needs_upgrade(db_path: str | Path) -> bool:
@@ -43,7 +102,10 @@ def needs_upgrade(db_path: str | Path) -> bool:
     from archive import search
     from archive.schema import migrations
 
-    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+    # Immutable when nothing is writing it: a read-only connection to a WAL-mode file needs its -shm file,
+    # which a read-only folder or medium cannot hold.
+    mode = "mode=ro" if has_pending_writes(db_path) else "immutable=1"
+    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?{mode}", uri=True)
     try:
         return bool(migrations.pending(Database(conn))) or not all(search.is_current(conn, t) for t in search.INDEXES)
     finally:
@@ -64,11 +126,21 @@ def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001, live: 
     """
     import uvicorn
 
-    from archive.store import Archive
+    from archive.store import Archive, ArchiveError, archive_error
 
-    if needs_upgrade(db_path):
+    try:
+        upgrade = needs_upgrade(db_path)
+    except sqlite3.DatabaseError as exc:
+        raise archive_error(exc, db_path) from None
+    if upgrade:
         print(f"upgrading {db_path} (schema and search index), this can take a while ...", flush=True)
-        Archive(db_path).close()
+        try:
+            Archive(db_path).close()
+        except ArchiveError as exc:
+            if exc.cause != "read-only":
+                raise
+            raise ArchiveError("read-only", db_path, "it needs an upgrade of its schema or search index, which "
+                                                     "only a writable copy can take") from None
     if not live and has_pending_writes(db_path):
         print(f"{db_path} has a write-ahead log (a crawl is writing to it): serving it live, read-only",
               flush=True)

@@ -82,6 +82,8 @@ def archive_error(exc: BaseException, path: str | Path) -> ArchiveError:
     if isinstance(exc, sqlite3.Error):
         code = getattr(exc, "sqlite_errorcode", None)
         cause = _FATAL.get(code & 0xFF) if isinstance(code, int) else None
+        if cause == "cannot open" and _read_only(Path(path)):
+            cause = "read-only"  # SQLite could not create the WAL's index file beside it
         if cause is None and isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
             cause = "locked"
         if cause:
@@ -90,6 +92,17 @@ def archive_error(exc: BaseException, path: str | Path) -> ArchiveError:
     if isinstance(exc, OSError):
         return ArchiveError(_ERRNO.get(exc.errno or 0, "cannot write"), path, exc.strerror or str(exc))
     return ArchiveError("cannot store the item", path, f"{type(exc).__name__}: {exc}", fatal=False)
+
+
+def _read_only(path: Path) -> bool:
+    """Whether the file, or the folder it is in, cannot be written (a read-only mount or permissions)."""
+    folder = path.parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK))
 
 
 def utc_now() -> str:
@@ -149,12 +162,12 @@ class Archive:
             raise archive_error(exc, self.path) from None
         try:
             self.db = Database(conn)
+            self._check_is_archive()  # before anything changes the file, even its journal mode
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             # Inside the write lock, so that two processes opening a new file create its schema once.
             with self._write():
-                self._check_is_archive()
                 migrate(self.db)
         except BaseException as exc:
             conn.close()

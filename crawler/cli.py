@@ -54,7 +54,7 @@ def run_crawl(spider: str, db: str, overrides: dict[str, Any] | None = None) -> 
         try:
             Archive(db, timeout=settings.getfloat("FOODNEWS_DB_TIMEOUT")).close()
         except ArchiveError as exc:
-            raise CrawlFailed(str(exc)) from None
+            raise CommandFailed(str(exc)) from None
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider)
     process.crawl(crawler)
@@ -68,8 +68,9 @@ def run_crawl(spider: str, db: str, overrides: dict[str, Any] | None = None) -> 
 EXIT_BUSY = 75
 
 
-class CrawlFailed(Exception):
-    """A crawl that could not run or lost items: reported in one line, exit status 1 (or ``EXIT_BUSY``)."""
+class CommandFailed(Exception):
+    """A command that could not do its work (a crawl that lost items, an archive that cannot be written):
+    reported in one line, exit status 1 (or ``EXIT_BUSY``)."""
 
     def __init__(self, message: str, status: int = 1):
         super().__init__(message)
@@ -94,18 +95,18 @@ def _print_run(stats: dict[str, Any], db: str) -> None:
 
 
 def _check_run(stats: dict[str, Any]) -> int:
-    """Exit status of a crawl: 0 when it finished with every item stored; raises `CrawlFailed` otherwise."""
+    """Exit status of a crawl: 0 when it finished with every item stored; raises `CommandFailed` otherwise."""
     error = stats.get("archive/error")
     if error:
         unrecorded = stats.get("archive/unrecorded")
         if stats.get("archive/cause") == "busy":
-            raise CrawlFailed(f"not crawling: {error}", EXIT_BUSY)
+            raise CommandFailed(f"not crawling: {error}", EXIT_BUSY)
         lost = stats.get("archive/lost", 0)
-        raise CrawlFailed(f"crawl failed: {error}; {lost} item{'s' if lost != 1 else ''} not stored; "
+        raise CommandFailed(f"crawl failed: {error}; {lost} item{'s' if lost != 1 else ''} not stored; "
                           + (f"the run could not be recorded ({unrecorded})" if unrecorded
                              else "the run is recorded as failed in crawl_runs"))
     if stats.get("archive/unrecorded"):
-        raise CrawlFailed(f"the end of the run could not be recorded: {stats['archive/unrecorded']}")
+        raise CommandFailed(f"the end of the run could not be recorded: {stats['archive/unrecorded']}")
     return 0 if stats.get("finish_reason") == "finished" else 1
 
 
@@ -117,7 +118,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         key, value = pair.split("=", 1)
         overrides[key] = value
     stats = run_crawl(args.spider, args.db, overrides)
-    _print_run(stats, args.db)
+    if stats.get("archive/cause") != "busy":
+        _print_run(stats, args.db)
     return _check_run(stats)
 
 
@@ -186,7 +188,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         archive = Archive(args.db)
     except ArchiveError as exc:
-        raise CrawlFailed(f"cannot import into the archive: {exc}") from None
+        raise CommandFailed(f"cannot import into the archive: {exc}") from None
     failure = None
     with archive, path.open("rb") as stream:
         for line in read_items(stream):
@@ -211,7 +213,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     print("imported {new} new, {changed} changed, {unchanged} unchanged, {rejected} rejected; {bad} bad "
           "line{s} -> {db}".format(db=args.db, s="" if counts["bad"] == 1 else "s", **counts), flush=True)
     if failure:
-        raise CrawlFailed(failure)
+        raise CommandFailed(failure)
     return 1 if counts["bad"] else 0
 
 
@@ -220,10 +222,14 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from archive.serve import serve
+    from archive.store import ArchiveError
 
     if not Path(args.db).is_file():
         raise UserError(f"no archive at {args.db}: crawl first (foodnews crawl cfsn --db {args.db}) or run the demo")
-    serve(args.db, host=args.host, port=args.port, live=args.live)
+    try:
+        serve(args.db, host=args.host, port=args.port, live=args.live)
+    except ArchiveError as exc:
+        raise CommandFailed(f"cannot serve {args.db}: {exc}") from None
     return 0
 
 
@@ -316,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"foodnews: error: {exc}", file=sys.stderr)
         return 2
-    except CrawlFailed as exc:
+    except CommandFailed as exc:
         print(f"foodnews: error: {exc}", file=sys.stderr)
         return exc.status
     except KeyboardInterrupt:

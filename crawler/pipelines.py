@@ -245,7 +245,7 @@ class ArchivePipeline:
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("archive/error", self.error)
         self.crawler.stats.set_value("archive/cause", getattr(exc, "cause", type(exc).__name__))
-        logger.error("archive failed, stopping the crawl: %s", self.error)
+        logger.error("%s: %s", "stopping the crawl" if stop else "not starting the crawl", self.error)
         if stop and self.crawler.engine is not None:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="failed"))
 

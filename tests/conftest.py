@@ -6,6 +6,7 @@ a subprocess (``python -m crawler.cli crawl cfsn ...``) against a replay served 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -149,3 +150,41 @@ def table_counts(db: Path) -> dict[str, int]:
     """How many rows each content table holds."""
     tables = ("articles", "revisions", "images", "attachments", "rejects", "crawl_runs")
     return {t: query(db, f"select count(*) from [{t}]")[0][0] for t in tables}
+
+
+# --- small file systems ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` (mount's syntax: '2m') mounted at ``path`` for the block: a real full disk.
+
+    Mounting needs root (as in CI); elsewhere the test is skipped, saying so.
+    """
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small tmpfs needs root")
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def remount_read_only(path: Path) -> None:
+    """Make a tmpfs of :func:`tmpfs` read-only: what a read-only medium or mount looks like to a writer."""
+    subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
+
+
+def one_error_line(stderr: str) -> str:
+    """The one ``foodnews: error:`` line a failed command prints (Scrapy's log lines aside), no traceback."""
+    assert "Traceback" not in stderr, stderr
+    lines = [line for line in stderr.splitlines() if line.startswith("foodnews: error: ")]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+def crawl(db: Path, start_urls: list[str], **settings: Any) -> subprocess.CompletedProcess[str]:
+    """A crawl like :func:`run_crawl` that may fail: the caller looks at its exit status."""
+    return subprocess.run(crawl_command(db, start_urls, **settings), cwd=db.parent, env=crawl_env(),
+                          capture_output=True, text=True, timeout=CRAWL_TIMEOUT)

@@ -8,6 +8,9 @@
 - On a table page with ``?_search=``, the articles' titles and bodies are shown highlighted, the body
   as a snippet around its first match.
 - Every response carries a few security headers.
+- No request can hold the server: the SQL functions work on bounded input (``search.SCAN_CHARS``,
+  ``search.MAX_QUERY_CHARS``), so that Datasette's SQL time limit can stop a query between two calls; no
+  value may grow past ``MAX_VALUE_BYTES`` and no query may return more than ``MAX_RESULT_CHARS``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ _SEARCH: ContextVar[str | None] = ContextVar("foodnews_search", default=None)
 # (see _clause).
 DENSE = 0.02
 CACHE_KIB = 200_000
+#: Largest string or blob SQLite may build on a served connection: far above any stored value.
+MAX_VALUE_BYTES = 16 * 1024 * 1024
+#: Most characters (text) or bytes (blobs) that one query may return: Datasette holds a response's rows
+#: in memory and then encodes them, so this bounds what one request can cost.
+MAX_RESULT_CHARS = 16 * 1024 * 1024
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -46,9 +54,36 @@ def _has_index(conn: sqlite3.Connection) -> bool:
         return False
 
 
+def _bounded_rows(limit: int) -> Any:
+    """A row factory like Datasette's (``sqlite3.Row``) that fails a query once its rows hold ``limit``
+    characters of text and bytes of blobs. A connection runs one query at a time: a new cursor starts a
+    new count."""
+    state: dict[str, Any] = {"cursor": None, "size": 0}
+
+    def factory(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> sqlite3.Row:
+        if state["cursor"] is not cursor:
+            state["cursor"], state["size"] = cursor, 0
+        state["size"] += sum(len(v) for v in row if isinstance(v, str | bytes))
+        if state["size"] > limit:
+            raise sqlite3.OperationalError(
+                f"result larger than {limit // 2**20} MB: ask for fewer rows (_size, LIMIT) or columns (_col)")
+        return sqlite3.Row(cursor, row)
+
+    return factory
+
+
+@hookimpl
+def startup(datasette: Any) -> None:
+    """Build the highlighter's character table before the first search needs it."""
+    search._char_table()
+
+
 @hookimpl(trylast=True)
 def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) -> None:
-    """Replace escape_fts with the bigram rewrite on archives; add the snippet functions everywhere."""
+    """Replace escape_fts with the bigram rewrite on archives; add the snippet functions everywhere; bound
+    what one query may build and return."""
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    conn.row_factory = _bounded_rows(MAX_RESULT_CHARS)
     conn.create_function("foodnews_snippet", 2, search.snippet, deterministic=True)
     conn.create_function("foodnews_highlight", 2, search.highlight, deterministic=True)
     conn.create_function("foodnews_match", 1, search.match_expression, deterministic=True)
@@ -138,6 +173,10 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
         raw = request.args.get("_searchmode") == "raw"
         found = []
         for key, text in searches.items():
+            try:
+                search.check_query(text)
+            except ValueError as exc:
+                raise BadRequest(str(exc)) from None
             if raw:
                 found.append((search.TABLE, text))
             elif has_quads:
