@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= data/demo/foodnews.db
 PORT ?= 8001
 
-.PHONY: demo test lint install score clean browser-deps bench-search bench-extract
+.PHONY: demo test lint install score clean browser-deps bench-search bench-extract bench-limits
 
 $(BIN)/foodnews: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ BENCH_DB ?= data/bench/search-$(BENCH_ARTICLES).db
 bench-search: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/bench_search.py --articles $(BENCH_ARTICLES) --db $(BENCH_DB)
+
+## bench-limits: peak RSS of a crawl of hostile pages, and what hostile requests cost the server
+bench-limits: install
+	$(BIN)/python bench/bench_limits.py
 
 ## bench-extract: our engine beside trafilatura, GNE and magic-html on ../shared/corpus, plus 10,000 fuzzed inputs
 # The first Python >= 3.12 that runs (pyenv shims may exist without working): magic-html needs it.

@@ -91,7 +91,7 @@ def test_a_bad_line_is_named_and_the_others_are_stored(tmp_path: Path, capsys: p
 
 def test_line_separators_inside_text_are_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     lines = [good_line(3), good_line(6)]
-    status, db, out, err = run_import(tmp_path, capsys, lines)
+    status, db, _, err = run_import(tmp_path, capsys, lines)
     assert (status, err) == (0, "")
     stored = dict(rows(db, "select url, body from articles"))
     for line in lines:

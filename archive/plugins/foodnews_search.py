@@ -35,9 +35,10 @@ DENSE = 0.02
 CACHE_KIB = 200_000
 #: Largest string or blob SQLite may build on a served connection: far above any stored value.
 MAX_VALUE_BYTES = 16 * 1024 * 1024
-#: Most characters (text) or bytes (blobs) that one query may return: Datasette holds a response's rows
-#: in memory and then encodes them, so this bounds what one request can cost.
-MAX_RESULT_CHARS = 16 * 1024 * 1024
+#: Most characters (text) or bytes (blobs) that one query may return. Datasette holds a response's rows
+#: in memory and encodes them in its one event loop, a Chinese character as six bytes of JSON (\uXXXX):
+#: this bounds what one request can cost (and leaves a page of 1,000 typical articles, bodies included).
+MAX_RESULT_CHARS = 8 * 1024 * 1024
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -66,7 +67,7 @@ def _bounded_rows(limit: int) -> Any:
         state["size"] += sum(len(v) for v in row if isinstance(v, str | bytes))
         if state["size"] > limit:
             raise sqlite3.OperationalError(
-                f"result larger than {limit // 2**20} MB: ask for fewer rows (_size, LIMIT) or columns (_col)")
+                f"result larger than {limit:,} characters: ask for fewer rows (_size, LIMIT) or columns (_col)")
         return sqlite3.Row(cursor, row)
 
     return factory

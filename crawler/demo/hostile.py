@@ -20,6 +20,7 @@ import threading
 import time
 from functools import cache, partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 COLUMN = "/news/99.html"
 ARTICLE = "/news/detail/99/{}.html"
@@ -163,7 +164,7 @@ class HostileServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
-    def __enter__(self) -> HostileServer:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
