@@ -248,6 +248,7 @@ class Archive:
         now = utc_now()
         with self._write():
             self._close_dead_runs(now)
+        with self._write():
             busy = self.db.execute(
                 "select id, pid, host, started from crawl_runs where status = 'running' and spider = ?",
                 [spider]).fetchone()
@@ -425,8 +426,17 @@ class Archive:
             }, pk=("spider", "url"))
 
     def store(self, item: Article | Reject, run_id: int | None = None) -> str:
-        """Store either kind of item; returns 'new', 'changed', 'unchanged' or 'rejected'."""
-        if isinstance(item, Reject):
-            self.store_reject(item, run_id)
-            return "rejected"
-        return self.store_article(item, run_id)
+        """Store either kind of item; returns 'new', 'changed', 'unchanged' or 'rejected'.
+
+        Every failure comes out as `ArchiveError`: fatal when the archive failed, not fatal for a problem of
+        this item (a value SQLite cannot take, say), which the caller can record as a reject instead.
+        """
+        try:
+            if isinstance(item, Reject):
+                self.store_reject(item, run_id)
+                return "rejected"
+            return self.store_article(item, run_id)
+        except ArchiveError:
+            raise
+        except Exception as exc:  # an unforeseen problem of this item must not lose it without a word
+            raise archive_error(exc, self.path) from exc

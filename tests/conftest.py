@@ -123,7 +123,7 @@ def run_crawl(db: Path, start_urls: list[str], **settings: Any) -> subprocess.Co
     """Crawl through the real Scrapy engine (in a subprocess) into the archive at ``db``."""
     result = subprocess.run(
         crawl_command(db, start_urls, **settings), cwd=db.parent, env=crawl_env(), capture_output=True,
-        text=True, timeout=CRAWL_TIMEOUT,
+        text=True, timeout=CRAWL_TIMEOUT, check=False,
     )
     assert result.returncode == 0, f"crawl failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return result
@@ -187,4 +187,4 @@ def one_error_line(stderr: str) -> str:
 def crawl(db: Path, start_urls: list[str], **settings: Any) -> subprocess.CompletedProcess[str]:
     """A crawl like :func:`run_crawl` that may fail: the caller looks at its exit status."""
     return subprocess.run(crawl_command(db, start_urls, **settings), cwd=db.parent, env=crawl_env(),
-                          capture_output=True, text=True, timeout=CRAWL_TIMEOUT)
+                          capture_output=True, text=True, timeout=CRAWL_TIMEOUT, check=False)

@@ -228,6 +228,23 @@ def test_archive_pipeline_not_configured_without_db() -> None:
         ArchivePipeline.from_crawler(get_crawler(CfsnSpider, settings_dict={"FOODNEWS_DB": ""}))
 
 
+def test_an_item_the_archive_cannot_store_becomes_a_reject(db: Path) -> None:
+    """A problem of one item (here a lone surrogate, which SQLite cannot be given) is a reject naming it;
+    the crawl goes on and the run is not failed."""
+    crawler = get_crawler(CfsnSpider, settings_dict={"FOODNEWS_DB": str(db)})
+    crawler.spider = crawler._create_spider()
+    pipeline = ArchivePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    pipeline.process_item(article(title="标题\ud800"))
+    pipeline.process_item(article(url=URL + "?2", canonical_url=URL + "?2"))
+    pipeline.spider_closed(crawler.spider, "finished")
+    ((reason,),) = rows(db, "select reason from rejects where url = ?", (URL,))
+    assert reason.startswith("cannot store:") and "surrogate" in reason
+    assert rows(db, "select url from articles") == [(URL + "?2",)]
+    assert rows(db, "select status, items_new, items_rejected, items_lost from crawl_runs") == [
+        ("finished", 1, 1, 0)]
+
+
 # --- foodnews import -------------------------------------------------------------------------------------
 
 EXPECTED = load_expected()

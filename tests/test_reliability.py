@@ -3,6 +3,7 @@ file, two at once, and against a hostile site, each through the real engine into
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -11,7 +12,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import (
@@ -126,7 +129,7 @@ def test_a_foreign_sqlite_file_is_left_alone(tmp_path: Path, replay: ReplayServe
     assert digest(db) == before
 
 
-def _hold_write_lock(db: Path, seconds: float, ready: multiprocessing.synchronize.Event) -> None:
+def _hold_write_lock(db: Path, seconds: float, ready: Any) -> None:
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("begin immediate")
     ready.set()
@@ -134,50 +137,45 @@ def _hold_write_lock(db: Path, seconds: float, ready: multiprocessing.synchroniz
     conn.execute("rollback")
 
 
+@contextlib.contextmanager
+def write_lock_held(db: Path, seconds: float) -> Iterator[None]:
+    """Another process holds the archive's write lock for ``seconds`` from the start of the block."""
+    spawn = multiprocessing.get_context("spawn")
+    ready = spawn.Event()
+    holder = spawn.Process(target=_hold_write_lock, args=(db, seconds, ready))
+    holder.start()
+    try:
+        assert ready.wait(30), "the lock holder did not start"
+        yield
+    finally:
+        holder.join()
+
+
 def test_a_lock_held_too_long_is_reported_as_locked(tmp_path: Path, replay: ReplayServer) -> None:
     db = tmp_path / "foodnews.db"
     Archive(db).close()
-    ready = multiprocessing.get_context("spawn").Event()
-    holder = multiprocessing.get_context("spawn").Process(target=_hold_write_lock, args=(db, 5, ready))
-    holder.start()
-    try:
-        assert ready.wait(30)
+    with write_lock_held(db, 5):
         started = time.monotonic()
         result = crawl(db, replay.start_urls(), FOODNEWS_DB_TIMEOUT=1)
         assert result.returncode == 1 and "locked" in one_error_line(result.stderr)
         assert time.monotonic() - started < 4.5, "the crawl waited for the lock longer than its timeout"
-    finally:
-        holder.join()
     assert query(db, "select count(*) from crawl_runs") == [(0,)]
 
 
 def test_a_store_waits_for_another_writer(tmp_path: Path) -> None:
     """BEGIN IMMEDIATE with a busy timeout: a writer that holds the lock for a while delays a store, and
-    the store then succeeds (a deferred transaction would have failed at once)."""
+    the store then succeeds; past the timeout it fails as 'locked'."""
     db = tmp_path / "foodnews.db"
     Archive(db).close()
-    ready = multiprocessing.get_context("spawn").Event()
-    holder = multiprocessing.get_context("spawn").Process(target=_hold_write_lock, args=(db, 1.5, ready))
-    holder.start()
-    try:
-        assert ready.wait(30)
+    with write_lock_held(db, 1.5):
         started = time.monotonic()
         with Archive(db, timeout=20) as archive:
             assert archive.store(article()) == "new"
         assert time.monotonic() - started > 0.5, "the lock was not held"
-    finally:
-        holder.join()
-    with Archive(db, timeout=0.2) as archive:
-        holder = multiprocessing.get_context("spawn").Process(target=_hold_write_lock, args=(db, 1.5, ready))
-        ready.clear()
-        holder.start()
-        try:
-            assert ready.wait(30)
-            with pytest.raises(ArchiveError) as caught:
-                archive.store(article(title="另一个标题"))
-            assert caught.value.cause == "locked" and caught.value.fatal
-        finally:
-            holder.join()
+    with Archive(db, timeout=0.2) as archive, write_lock_held(db, 1.5):
+        with pytest.raises(ArchiveError) as caught:
+            archive.store(article(title="另一个标题"))
+        assert caught.value.cause == "locked" and caught.value.fatal
 
 
 def _open(db: str) -> str:

@@ -16,11 +16,11 @@ Plus one ordinary article, so that a crawl of the site stores something.
 from __future__ import annotations
 
 import gzip
-import threading
 import time
-from functools import cache, partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
+from functools import cache
+from http.server import BaseHTTPRequestHandler
+
+from crawler.demo.server import LocalServer
 
 COLUMN = "/news/99.html"
 ARTICLE = "/news/detail/99/{}.html"
@@ -151,23 +151,9 @@ class HostileHandler(BaseHTTPRequestHandler):
         pass
 
 
-class HostileServer:
+class HostileServer(LocalServer):
     """The hostile site on 127.0.0.1 in a background thread (a free port)."""
 
     def __init__(self) -> None:
         gzip_bomb(), huge_page()  # built before serving, so that no request waits for them
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(HostileHandler))
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(HostileHandler)

@@ -8,10 +8,12 @@ as many regulators' servers do, so the crawler has to read the page's own declar
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
+from typing import Self
 from urllib.parse import unquote, urlsplit
 
 TYPES = {".txt": "text/plain; charset=utf-8", ".jpg": "image/jpeg", ".png": "image/png",
@@ -52,28 +54,35 @@ class ReplayHandler(BaseHTTPRequestHandler):
         pass
 
 
-class ReplayServer:
-    """The replay site on 127.0.0.1 in a background thread; ``port=0`` picks a free port."""
+class LocalServer:
+    """An HTTP server on 127.0.0.1 in a background thread; ``port=0`` picks a free port."""
 
-    def __init__(self, root: Path | None = None, port: int = 0):
-        self.root = Path(root or site_dir())
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), partial(ReplayHandler, root=self.root))
+    def __init__(self, handler: Callable[..., BaseHTTPRequestHandler], port: int = 0):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
-    def start_urls(self) -> list[str]:
-        """The column list pages linked from the replay's home page."""
-        return [f"{self.base_url}/news/{column}.html" for column in (22, 2369, 2371)] + [
-            f"{self.base_url}/front/web/site.hangye?hyid=1&page=1"
-        ]
-
-    def __enter__(self) -> ReplayServer:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class ReplayServer(LocalServer):
+    """The replay site on 127.0.0.1 in a background thread; ``port=0`` picks a free port."""
+
+    def __init__(self, root: Path | None = None, port: int = 0):
+        self.root = Path(root or site_dir())
+        super().__init__(partial(ReplayHandler, root=self.root), port)
+
+    def start_urls(self) -> list[str]:
+        """The column list pages linked from the replay's home page."""
+        return [f"{self.base_url}/news/{column}.html" for column in (22, 2369, 2371)] + [
+            f"{self.base_url}/front/web/site.hangye?hyid=1&page=1"
+        ]
