@@ -156,6 +156,16 @@ def m004_run_outcomes(db: Database) -> None:
     runs.create_index(["status"])
 
 
+@migrations()
+def m005_source_registry(db: Database) -> None:
+    """The sources table as the registry describes a source (``crawler/sources.py``): the spider that crawls
+    it (a family spider crawls many), its time zone, region and level, and whether its selectors were
+    checked against the live site."""
+    sources = db["sources"]
+    for column, kind in (("spider", str), ("timezone", str), ("region", str), ("level", str), ("verified", int)):
+        sources.add_column(column, kind)
+
+
 def migrate(db: Database) -> None:
     """Bring a database (new or old) up to the current schema, and its search index up to date.
 

@@ -33,7 +33,7 @@ def pages() -> list[str]:
             for path in sorted((corpus / folder).glob("*.html")):
                 texts.append(decode_html(path.read_bytes())[0])
     else:
-        site = ROOT / "crawler" / "demo" / "site"
+        site = ROOT / "crawler" / "demo" / "site" / "www.cfsn.cn"
         texts = [decode_html(p.read_bytes())[0] for p in sorted(site.rglob("*")) if p.is_file()
                  and p.suffix not in (".jpg", ".xlsx", ".txt")]
     return [DECLARATION.sub("", t) for t in texts]

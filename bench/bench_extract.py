@@ -249,7 +249,7 @@ def fuzz(examples: int) -> None:
 
     from crawler.extract import extract
 
-    site = ROOT / "crawler" / "demo" / "site"
+    site = ROOT / "crawler" / "demo" / "site" / "www.cfsn.cn"
     seeds = [p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file() and p.suffix not in (".jpg", ".xlsx")]
     failures: list[str] = []
     count = [0]

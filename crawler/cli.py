@@ -35,8 +35,10 @@ def _settings(db: str, overrides: dict[str, Any] | None = None) -> Any:
     return settings
 
 
-def run_crawl(spider: str, db: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Run one spider through the Scrapy engine into the archive at ``db``; returns the crawl's stats.
+def run_crawl(spider: str, db: str, overrides: dict[str, Any] | None = None,
+              arguments: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run one spider (with its spider ``arguments``) through the Scrapy engine into the archive at ``db``;
+    returns the crawl's stats.
 
     The archive is opened first, so that one that cannot be written (read-only, full, locked, not an
     archive) is reported before anything is fetched.
@@ -47,9 +49,16 @@ def run_crawl(spider: str, db: str, overrides: dict[str, Any] | None = None) -> 
     from archive.store import Archive, ArchiveError
 
     settings = _settings(db, overrides)
-    known = SpiderLoader.from_settings(settings).list()
+    loader = SpiderLoader.from_settings(settings)
+    known = loader.list()
     if spider not in known:
         raise UserError(f"unknown spider {spider!r}; known: {', '.join(known)}")
+    check = getattr(loader.load(spider), "check_arguments", None)
+    if check:
+        try:
+            check(arguments or {})
+        except ValueError as exc:
+            raise UserError(f"-a: {exc}") from None
     if db:
         try:
             Archive(db, timeout=settings.getfloat("FOODNEWS_DB_TIMEOUT")).close()
@@ -57,7 +66,7 @@ def run_crawl(spider: str, db: str, overrides: dict[str, Any] | None = None) -> 
             raise CommandFailed(str(exc)) from None
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider)
-    process.crawl(crawler)
+    process.crawl(crawler, **(arguments or {}))
     process.start()
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())
@@ -110,14 +119,18 @@ def _check_run(stats: dict[str, Any]) -> int:
     return 0 if stats.get("finish_reason") == "finished" else 1
 
 
-def cmd_crawl(args: argparse.Namespace) -> int:
-    overrides: dict[str, Any] = {}
-    for pair in args.set or []:
+def _pairs(option: str, pairs: list[str] | None) -> dict[str, str]:
+    out = {}
+    for pair in pairs or []:
         if "=" not in pair:
-            raise UserError(f"-s takes NAME=VALUE, got {pair!r}")
+            raise UserError(f"{option} takes NAME=VALUE, got {pair!r}")
         key, value = pair.split("=", 1)
-        overrides[key] = value
-    stats = run_crawl(args.spider, args.db, overrides)
+        out[key] = value
+    return out
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    stats = run_crawl(args.spider, args.db, _pairs("-s", args.set), _pairs("-a", args.arg))
     if stats.get("archive/cause") != "busy":
         _print_run(stats, args.db)
     return _check_run(stats)
@@ -233,6 +246,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sources(args: argparse.Namespace) -> int:
+    """One line per source: slug, spider, level and region, name, home page."""
+    from crawler.sources import registry
+
+    for source in registry().values():
+        where = " ".join(p for p in (source.level, source.region) if p)
+        print("\t".join([source.slug, source.spider, where or "-", source.name, source.homepage]))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawler.demo.server import ReplayServer
 
@@ -241,17 +264,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError(f"cannot serve the replay site on 127.0.0.1:{args.replay_port}: {exc.strerror}; "
                         "choose another --replay-port") from None
-    # The replay keeps a fixed port so that a second demo run finds the same URLs (and adds no rows), and
-    # stays up while the archive is served so that "original page" links work.
+    # The crawl asks the replay for the real sites' URLs (crawler/replay.py) and stores those: a run on any
+    # port finds the same articles.
     with replay:
-        print(f"replay of a cfsn-like site at {replay.base_url}/index.html")
+        print(f"replay of the sources' sites at {replay.base_url}/ (www.cfsn.cn/index.html, ...)")
         stats = run_crawl("cfsn", args.db, {
-            "CFSN_START_URLS": replay.start_urls(),
+            "FOODNEWS_REPLAY": replay.base_url,
             "DOWNLOAD_DELAY": 0,
             "AUTOTHROTTLE_ENABLED": False,
             "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
             "LOG_LEVEL": os.environ.get("FOODNEWS_LOG_LEVEL", "WARNING"),
-        })
+        }, {"start_urls": ",".join(replay.start_urls())})
         _print_run(stats, args.db)
         status = _check_run(stats)
         if args.no_serve or status:
@@ -279,8 +302,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("crawl", help="crawl a source into the archive")
     p.add_argument("spider", help="source slug, e.g. cfsn (see `scrapy list`)")
     p.add_argument("--db", default=os.environ.get("FOODNEWS_DB", DEFAULT_DB), help="archive file")
+    p.add_argument("-a", "--arg", action="append", metavar="NAME=VALUE",
+                   help="a spider argument: start_urls=URL,URL or max_pages=N")
     p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting")
     p.set_defaults(func=cmd_crawl)
+
+    p = sub.add_parser("sources", help="list the sources, one line each")
+    p.set_defaults(func=cmd_sources)
 
     p = sub.add_parser("extract", help="parse saved pages and print one JSON object per file")
     group = p.add_mutually_exclusive_group()

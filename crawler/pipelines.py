@@ -20,11 +20,10 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.extract.text import normalize_space
 from crawler.items import Article, Reject
+from crawler.sources import SLUG, of_spider
 
 logger = logging.getLogger(__name__)
 
-#: A source's slug: what spiders are named, and what the archive keys sources on.
-SLUG = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 MAX_URL_CHARS = 4096
 MAX_TITLE_CHARS = 1000
 #: Longest body stored (FOODNEWS_MAX_BODY_CHARS): longer is a page the engine misread, or not news.
@@ -193,14 +192,8 @@ class ArchivePipeline:
         assert spider is not None
         try:
             self.archive = Archive(self.path, timeout=self.timeout)
-            self.archive.register_source(
-                spider.name,
-                name=getattr(spider, "site_name", spider.name),
-                publisher=getattr(spider, "publisher", None),
-                homepage=getattr(spider, "homepage", None),
-                country=getattr(spider, "country", None),
-                language=getattr(spider, "language", None),
-            )
+            for source in of_spider(spider.name):
+                self.archive.register_source(**source.row())
             self.run_id = self.archive.start_run(spider.name)
         except ArchiveError as exc:
             self._fail(exc, stop=False)

@@ -24,10 +24,13 @@ import pytest
 from crawler.demo.server import ReplayHandler, ReplayServer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SITE_DIR = REPO_ROOT / "crawler" / "demo" / "site"
+#: The replay of every source's site: one folder per host (crawler/demo/server.py).
+REPLAY_ROOT = REPO_ROOT / "crawler" / "demo" / "site"
+#: The replayed cfsn site, whose pages tests/fixtures/cfsn/expected.json describes.
+SITE_DIR = REPLAY_ROOT / "www.cfsn.cn"
 EXPECTED_JSON = REPO_ROOT / "tests" / "fixtures" / "cfsn" / "expected.json"
-# The URL the parser tests pretend the pages were fetched from (the replay's usual address).
-FIXTURE_BASE = "http://127.0.0.1:8000"
+# The real site the fixture pages model: their URLs are its URLs, in tests and in a crawl of the replay.
+FIXTURE_BASE = "https://www.cfsn.cn"
 CRAWL_TIMEOUT = 60
 
 
@@ -44,9 +47,9 @@ def page_file(root: Path, path: str) -> Path:
 
 @pytest.fixture(scope="session")
 def site_dir() -> Path:
-    """The replay site shipped with the crawler (read-only: copy it before changing anything)."""
+    """The replay of the sites shipped with the crawler (read-only: copy it before changing anything)."""
     assert SITE_DIR.is_dir()
-    return SITE_DIR
+    return REPLAY_ROOT
 
 
 @pytest.fixture(scope="session")
@@ -97,16 +100,17 @@ class SlowReplayServer(ReplayServer):
 # --- crawls in a subprocess ------------------------------------------------------------------------------
 
 
-def crawl_command(db: Path, start_urls: list[str], **settings: Any) -> list[str]:
-    """The ``foodnews crawl cfsn`` command line for a crawl of ``start_urls`` into ``db``.
-
-    ``CFSN_START_URLS`` is read with Scrapy's ``settings.getlist``, which splits a string on commas (it does
-    not parse JSON), so the list is passed comma-separated.
-    """
+def crawl_command(db: Path, target: ReplayServer | list[str], **settings: Any) -> list[str]:
+    """The ``foodnews crawl cfsn`` command line for a crawl into ``db`` of a replay (its real URLs, fetched
+    from it through ``FOODNEWS_REPLAY``) or of a list of start URLs, fetched as they are."""
+    if isinstance(target, ReplayServer):
+        start_urls, settings = target.start_urls(), {"FOODNEWS_REPLAY": target.base_url, **settings}
+    else:
+        start_urls = target
     assert all("," not in url for url in start_urls)
-    values = {"CFSN_START_URLS": ",".join(start_urls), "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
-              "CONCURRENT_REQUESTS_PER_DOMAIN": 8, **settings}
-    command = [sys.executable, "-m", "crawler.cli", "crawl", "cfsn", "--db", str(db)]
+    values = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, **settings}
+    command = [sys.executable, "-m", "crawler.cli", "crawl", "cfsn", "--db", str(db),
+               "-a", "start_urls=" + ",".join(start_urls)]
     for key, value in values.items():
         command += ["-s", f"{key}={value}"]
     return command
@@ -119,20 +123,20 @@ def crawl_env() -> dict[str, str]:
     return env
 
 
-def run_crawl(db: Path, start_urls: list[str], **settings: Any) -> subprocess.CompletedProcess[str]:
+def run_crawl(db: Path, target: ReplayServer | list[str], **settings: Any) -> subprocess.CompletedProcess[str]:
     """Crawl through the real Scrapy engine (in a subprocess) into the archive at ``db``."""
     result = subprocess.run(
-        crawl_command(db, start_urls, **settings), cwd=db.parent, env=crawl_env(), capture_output=True,
+        crawl_command(db, target, **settings), cwd=db.parent, env=crawl_env(), capture_output=True,
         text=True, timeout=CRAWL_TIMEOUT, check=False,
     )
     assert result.returncode == 0, f"crawl failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return result
 
 
-def start_crawl(db: Path, start_urls: list[str], **settings: Any) -> subprocess.Popen[str]:
+def start_crawl(db: Path, target: ReplayServer | list[str], **settings: Any) -> subprocess.Popen[str]:
     """Start a crawl subprocess without waiting for it."""
     return subprocess.Popen(
-        crawl_command(db, start_urls, **settings), cwd=db.parent, env=crawl_env(), stdout=subprocess.PIPE,
+        crawl_command(db, target, **settings), cwd=db.parent, env=crawl_env(), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
     )
 
@@ -184,7 +188,7 @@ def one_error_line(stderr: str) -> str:
     return lines[0]
 
 
-def crawl(db: Path, start_urls: list[str], **settings: Any) -> subprocess.CompletedProcess[str]:
+def crawl(db: Path, target: ReplayServer | list[str], **settings: Any) -> subprocess.CompletedProcess[str]:
     """A crawl like :func:`run_crawl` that may fail: the caller looks at its exit status."""
-    return subprocess.run(crawl_command(db, start_urls, **settings), cwd=db.parent, env=crawl_env(),
+    return subprocess.run(crawl_command(db, target, **settings), cwd=db.parent, env=crawl_env(),
                           capture_output=True, text=True, timeout=CRAWL_TIMEOUT, check=False)

@@ -23,9 +23,9 @@ from archive.store import Archive
 from crawler.items import Article, Attachment, Image, Reject
 from crawler.parsers.cfsn import parse_article
 
-SITE = Path(__file__).resolve().parents[1] / "crawler" / "demo" / "site"
+SITE = Path(__file__).resolve().parents[1] / "crawler" / "demo" / "site" / "www.cfsn.cn"
 EXPECTED = json.loads((Path(__file__).parent / "fixtures" / "cfsn" / "expected.json").read_text(encoding="utf-8"))
-BASE = "http://127.0.0.1:8000"
+BASE = "https://www.cfsn.cn"
 
 
 def _build(db_path: Path) -> list[Article]:

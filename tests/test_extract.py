@@ -409,7 +409,8 @@ def test_captions_by_class_and_bare_links_are_not_body() -> None:
 
 
 def test_list_pages_are_rejected_as_such(site_dir: Path) -> None:
-    item = extract((site_dir / "news" / "22.html").read_bytes(), "http://127.0.0.1:8000/news/22.html")
+    item = extract((site_dir / "www.cfsn.cn" / "news" / "22.html").read_bytes(),
+                   "https://www.cfsn.cn/news/22.html")
     assert isinstance(item, Reject)
     assert item.reason.startswith("not an article: a list or index page")
 

@@ -1,8 +1,10 @@
-"""A local replay of a small cfsn-like site, served on 127.0.0.1 for the demo and the end-to-end tests.
+"""A local replay of the sources' sites, served on 127.0.0.1 for the demo and the end-to-end tests.
 
-URL → file: the path without its leading slash; with a query string, path + ``@`` + query
-(``/news/22.html?page=2`` → ``news/22.html@page=2``). Pages are sent as ``text/html`` without a charset,
-as many regulators' servers do, so the crawler has to read the page's own declaration.
+The crawler reaches it through ``crawler.replay`` (``FOODNEWS_REPLAY``): the real URL
+``https://www.cfsn.cn/news/22.html?page=2`` is asked as ``/www.cfsn.cn/news/22.html?page=2``. URL → file:
+``site/<host>/<path>``, ``index.html`` for a folder; with a query string, path + ``@`` + query
+(``news/22.html@page=2``). Pages are sent as ``text/html`` without a charset, as many regulators' servers
+do, so the crawler has to read the page's own declaration.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ class ReplayHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
-        name = unquote(parts.path).lstrip("/") or "index.html"
+        name = unquote(parts.path).lstrip("/")
+        if not name or name.endswith("/"):
+            name += "index.html"
         if parts.query:
             name += "@" + unquote(parts.query)
         target = (self.root / name).resolve()
@@ -82,7 +86,15 @@ class ReplayServer(LocalServer):
         super().__init__(partial(ReplayHandler, root=self.root), port)
 
     def start_urls(self) -> list[str]:
-        """The column list pages linked from the replay's home page."""
-        return [f"{self.base_url}/news/{column}.html" for column in (22, 2369, 2371)] + [
-            f"{self.base_url}/front/web/site.hangye?hyid=1&page=1"
-        ]
+        """The cfsn column list pages of the replay (real URLs: crawl them with ``FOODNEWS_REPLAY``)."""
+        return cfsn_start_urls()
+
+
+#: Where the replayed cfsn site is entered: its three columns and the old template's list.
+CFSN_HOME = "https://www.cfsn.cn"
+
+
+def cfsn_start_urls() -> list[str]:
+    """The cfsn column list pages the replay holds (the live site's fourth column, 2372, is not replayed)."""
+    return [f"{CFSN_HOME}/news/{column}.html" for column in (22, 2369, 2371)] + [
+        f"{CFSN_HOME}/front/web/site.hangye?hyid=1&page=1"]

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
-from crawler.parsers import cfsn
-
-# Host (or parent domain) → the source's article parser.
-PARSERS: dict[str, Callable[..., Any]] = {
-    "cfsn.cn": cfsn.parse_article,
-}
+from crawler import sources
+from crawler.extract import extract
 
 
 def route(url: str) -> Callable[..., Any] | None:
-    """The parser of the source that publishes ``url``, or None for the generic extractor."""
-    host = (urlsplit(url).hostname or "").lower()
-    for domain, parser in PARSERS.items():
-        if host == domain or host.endswith("." + domain):
-            return parser
-    return None
+    """The parser of the source that publishes ``url`` (by the registry's hosts), or None for the generic
+    extractor. A source whose spider has no parser module of its own (``crawler/parsers/<spider>.py``) is
+    parsed by the engine alone, under the source's slug."""
+    found = sources.for_url(url)
+    if found is None:
+        return None
+    try:
+        module = importlib.import_module(f"crawler.parsers.{found.spider}")
+    except ModuleNotFoundError:
+        return partial(extract, source=found.slug)
+    return module.parse_article  # type: ignore[no-any-return]

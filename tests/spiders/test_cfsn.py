@@ -68,7 +68,7 @@ def test_article_fields(entry: dict[str, Any]) -> None:
     assert all(p.strip() == p and p for p in item.body.split("\n\n"))
     assert len(item.images) == len(entry["images"])
     for got, want in zip(item.images, entry["images"], strict=True):
-        assert got.url is not None and got.url.startswith("http://127.0.0.1:8000/")
+        assert got.url is not None and got.url.startswith(FIXTURE_BASE + "/")
         assert got.url.endswith(want["url"])
         assert got.caption == want["caption"]
         assert got.credit == want["credit"]
@@ -76,7 +76,7 @@ def test_article_fields(entry: dict[str, Any]) -> None:
         assert image["caption"] not in item.body  # captions are not body text
     assert len(item.attachments) == len(entry["attachments"])
     for got_a, want_a in zip(item.attachments, entry["attachments"], strict=True):
-        assert got_a.url.startswith("http://127.0.0.1:8000/")
+        assert got_a.url.startswith(FIXTURE_BASE + "/")
         assert unquote(got_a.url).endswith(want_a["url"])
         assert got_a.title == want_a["title"]
     assert item.language == entry["language"]
@@ -180,8 +180,9 @@ def _truth(file: Path, url: str) -> tuple[list[str], str | None]:
     return articles, following[0] if following else None
 
 
-def _spider(**settings: Any) -> CfsnSpider:
-    return CfsnSpider.from_crawler(get_crawler(CfsnSpider, settings_dict=settings))
+def _spider(**arguments: Any) -> CfsnSpider:
+    """The spider as ``scrapy crawl cfsn -a NAME=VALUE`` makes it."""
+    return CfsnSpider.from_crawler(get_crawler(CfsnSpider), **arguments)
 
 
 def _run_parse(spider: CfsnSpider, file: Path, url: str, page: int) -> list[Request]:
@@ -201,7 +202,7 @@ def test_list_pages_found() -> None:
 def test_list_page_links(file: Path, url: str, page: int) -> None:
     articles, following = _truth(file, url)
     assert articles, "a list page links articles"
-    requests = _run_parse(_spider(CFSN_MAX_PAGES=10), file, url, page)
+    requests = _run_parse(_spider(max_pages=10), file, url, page)
     article_requests = [r for r in requests if getattr(r.callback, "__name__", None) == "parse_article"]
     assert [r.url for r in article_requests] == articles
     rest = [r for r in requests if r not in article_requests]
@@ -217,10 +218,10 @@ def test_no_next_page_beyond_max_pages() -> None:
     file, url, _ = next(p for p in LIST_PAGES if p[1].endswith("/news/22.html"))
     articles, following = _truth(file, url)
     assert following is not None
-    spider = _spider(CFSN_MAX_PAGES=2)
+    spider = _spider(max_pages=2)
     assert [r.url for r in _run_parse(spider, file, url, 1)] == articles + [following]
     assert [r.url for r in _run_parse(spider, file, url, 2)] == articles  # page 2 is the last allowed
-    assert [r.url for r in _run_parse(_spider(CFSN_MAX_PAGES=1), file, url, 1)] == articles
+    assert [r.url for r in _run_parse(_spider(max_pages=1), file, url, 1)] == articles
 
 
 def test_list_page_22_by_hand() -> None:
@@ -245,8 +246,8 @@ def test_other_hosts_are_not_followed() -> None:
 @pytest.mark.parametrize("value", ["http://127.0.0.1:1/news/22.html,http://127.0.0.1:1/news/2369.html",
                                    ["http://127.0.0.1:1/news/22.html", "http://127.0.0.1:1/news/2369.html"]],
                          ids=["comma-string", "list"])
-def test_start_urls_setting(value: Any) -> None:
-    spider = _spider(CFSN_START_URLS=value)
+def test_start_urls_argument(value: Any) -> None:
+    spider = _spider(start_urls=value)
 
     async def collect() -> list[Request]:
         return [r async for r in spider.start()]

@@ -1,0 +1,114 @@
+"""What every spider repeats: its sources from the registry, where to start, failed requests as rejects,
+and the provenance of each parsed page."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, Self
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler import sources
+from crawler.items import Article, Reject
+from crawler.middlewares import failure_reason, linked_url
+
+
+class SourceSpider(scrapy.Spider):
+    """A spider whose sources are the entries of ``crawler/spiders/<name>.yaml``.
+
+    Spider arguments (``scrapy crawl NAME -a start_urls=URL,URL -a max_pages=N``, or ``foodnews crawl NAME
+    -a ...``): ``start_urls`` replaces the sources' start URLs (each URL is crawled as the source whose host
+    it is on); ``max_pages`` is how many list pages are followed from each start URL (default: the source's).
+    Subclasses write ``parse`` (a list page, ``page`` its number) and ``parse_article``.
+    """
+
+    name: str
+
+    @classmethod
+    def sources(cls) -> list[sources.Source]:
+        """The spider's sources, from the registry."""
+        return sources.of_spider(cls.name)
+
+    @classmethod
+    def check_arguments(cls, arguments: dict[str, Any]) -> None:
+        """Raise ValueError, in one line, for a spider argument that can't be used."""
+        unknown = set(arguments) - {"start_urls", "max_pages"}
+        if unknown:
+            raise ValueError(f"{cls.name} takes the arguments start_urls and max_pages, not {', '.join(sorted(unknown))}")
+        if "max_pages" in arguments:
+            value = str(arguments["max_pages"])
+            if not value.isdigit() or int(value) < 1:
+                raise ValueError(f"max_pages must be a whole number of at least 1, not {value!r}")
+        for url in cls._split(arguments.get("start_urls")):
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"start_urls: {url!r} is not an http(s) URL")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        cls.check_arguments(kwargs)
+        return super().from_crawler(crawler, *args, **kwargs)
+
+    @staticmethod
+    def _split(value: Any) -> list[str]:
+        if not value:
+            return []
+        items = value.split(",") if isinstance(value, str) else list(value)
+        return [u.strip() for u in items if u.strip()]
+
+    def starts(self) -> list[tuple[str, sources.Source]]:
+        """Each start URL with the source it belongs to."""
+        own = self.sources()
+        given = self._split(self.__dict__.get("start_urls"))
+        if not given:
+            return [(url, source) for source in own for url in source.start_urls]
+        by_slug = {s.slug: s for s in own}
+        out = []
+        for url in given:
+            found = sources.for_url(url)
+            out.append((url, by_slug.get(found.slug, own[0]) if found else own[0]))
+        return out
+
+    def page_limit(self, source: sources.Source) -> int:
+        """List pages followed from each start URL of ``source``."""
+        value = self.__dict__.get("max_pages")
+        return int(value) if value is not None else source.max_pages
+
+    async def start(self) -> AsyncIterator[Any]:
+        """One request per start URL, the first page of a list."""
+        for url, source in self.starts():
+            yield scrapy.Request(url, callback=self.parse, cb_kwargs={"page": 1}, errback=self.failed,
+                                 meta={"source": source.slug})
+
+    def follow(self, response: Response, url: str, callback: Callable[..., Any], **cb_kwargs: Any) -> scrapy.Request:
+        """A request for a page linked from ``response``, for the same source."""
+        return scrapy.Request(url, callback=callback, cb_kwargs=cb_kwargs, errback=self.failed,
+                              meta={"source": response.meta.get("source")})
+
+    def source_of(self, response: Response) -> sources.Source:
+        """The source a response was fetched for (carried from its start URL)."""
+        slug = response.meta.get("source")
+        return sources.source(slug) if slug else self.sources()[0]
+
+    def parsed(self, response: Response, parser: Callable[..., Article | Reject], **extra: Any) -> Article | Reject:
+        """A page through ``parser``, with its provenance: the fetch time, content type and HTTP status."""
+        content_type = response.headers.get("Content-Type")
+        return parser(
+            response.body,
+            response.url,
+            content_type=content_type.decode("latin-1") if content_type else None,
+            fetched_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+            http_status=response.status,
+            **extra,
+        )
+
+    def failed(self, failure: Failure) -> Iterator[Reject]:
+        """A request that failed (HTTP error, DNS, timeout, size limit, redirect loop) is recorded as a reject
+        under the URL that was linked."""
+        request = failure.request  # type: ignore[attr-defined]
+        reason, status = failure_reason(failure, self.settings)
+        yield Reject(url=linked_url(request), reason=reason, source=request.meta.get("source") or self.name,
+                     http_status=status)
