@@ -166,6 +166,14 @@ def m005_source_registry(db: Database) -> None:
         sources.add_column(column, kind)
 
 
+@migrations()
+def m006_run_per_source(db: Database) -> None:
+    """A run per source: a family spider's crawl is one run for each of its bureaus, each with its own
+    counts, expectations and status. ``source`` is empty in runs recorded before (their source is their spider)."""
+    db["crawl_runs"].add_column("source", str)
+    db["crawl_runs"].create_index(["source", "started"])
+
+
 def migrate(db: Database) -> None:
     """Bring a database (new or old) up to the current schema, and its search index up to date.
 

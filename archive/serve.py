@@ -58,8 +58,13 @@ class ArchiveDatabase(Database):  # type: ignore[misc]
         self.state = _file_state(path) if immutable else None
 
     def _went_live(self) -> bool:
-        if self.is_mutable or _file_state(self.path) == self.state:
-            return self.is_mutable
+        if self.is_mutable:
+            return True
+        try:
+            if _file_state(self.path) == self.state:
+                return False
+        except OSError:  # removed or renamed: the open connections still read the file they opened
+            return False
         self.is_mutable = True
         self.cached_hash = self.cached_size = self._cached_table_counts = None
         self._read_connection = None

@@ -30,8 +30,11 @@ from archive import search
 from archive.schema import migrate, migrations
 from crawler.items import Article, Reject
 
-#: Seconds a write waits for another writer's lock before it fails as 'locked'.
-DEFAULT_TIMEOUT = 60.0
+#: Seconds a write waits for another writer's lock before it fails as 'locked' (``FOODNEWS_DB_TIMEOUT``).
+DEFAULT_TIMEOUT = float(os.environ.get("FOODNEWS_DB_TIMEOUT") or 60)
+#: Free space below which an I/O error is taken for a full disk (SQLite reports some of those as I/O errors,
+#: e.g. when it cannot grow the WAL's index file).
+LOW_SPACE = 1024 * 1024
 #: Bytes kept free beside the archive while a run is open, so that a full disk can still record the
 #: run's failure: enough for the few pages that updating one crawl_runs row writes.
 RESERVE_BYTES = 256 * 1024
@@ -66,6 +69,8 @@ class ArchiveError(Exception):
         super().__init__(f"{cause}: {path}" + (f" ({detail})" if detail else ""))
         self.cause = cause
         self.fatal = fatal
+        #: The run this failure was recorded in as ``failed``, when it was.
+        self.recorded_run: int | None = None
 
 
 class SourceBusy(ArchiveError):
@@ -84,6 +89,10 @@ def archive_error(exc: BaseException, path: str | Path) -> ArchiveError:
         cause = _FATAL.get(code & 0xFF) if isinstance(code, int) else None
         if cause == "cannot open" and _read_only(Path(path)):
             cause = "read-only"  # SQLite could not create the WAL's index file beside it
+        elif cause == "I/O error" and _free_bytes(Path(path)) < LOW_SPACE:
+            cause = "disk full"
+        elif cause is None and "Could not decode" in str(exc):
+            cause = "corrupt"  # text that is not UTF-8 where the archive only ever wrote UTF-8
         if cause is None and isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
             cause = "locked"
         if cause:
@@ -92,6 +101,15 @@ def archive_error(exc: BaseException, path: str | Path) -> ArchiveError:
     if isinstance(exc, OSError):
         return ArchiveError(_ERRNO.get(exc.errno or 0, "cannot write"), path, exc.strerror or str(exc))
     return ArchiveError("cannot store the item", path, f"{type(exc).__name__}: {exc}", fatal=False)
+
+
+def _free_bytes(path: Path) -> int:
+    """Bytes free for a writer on the file system of ``path``'s folder (a large number when unknown)."""
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return 2**62
+    return st.f_bavail * st.f_frsize
 
 
 def _read_only(path: Path) -> bool:
@@ -155,6 +173,8 @@ class Archive:
 
     def __init__(self, path: str | Path, timeout: float = DEFAULT_TIMEOUT):
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_file():
+            raise ArchiveError("not a file", self.path, "a folder, device or pipe cannot hold an archive")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(self.path), timeout=timeout)
@@ -166,9 +186,12 @@ class Archive:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
-            # Inside the write lock, so that two processes opening a new file create its schema once.
+            # Inside the write lock, so that two processes opening a new file create its schema once. The
+            # version number written back is a real write: a file that cannot take one fails here, at open.
             with self._write():
                 migrate(self.db)
+                version = self.db.execute("pragma user_version").fetchone()[0]
+                self.db.execute(f"pragma user_version = {int(version)}")
         except BaseException as exc:
             conn.close()
             if isinstance(exc, sqlite3.Error | OSError):
@@ -237,8 +260,9 @@ class Archive:
         if not self.db.execute("select 1 from sources where slug = ?", [slug]).fetchone():
             self.db["sources"].insert({"slug": slug, "name": slug})
 
-    def start_run(self, spider: str) -> int:
-        """Record the start of a crawl; returns the run's id.
+    def start_run(self, spider: str, source: str | None = None) -> int:
+        """Record the start of a crawl of ``source`` (by default the spider's own) by ``spider``; returns the
+        run's id.
 
         Runs left ``running`` by a process of this host that has ended are marked ``interrupted`` first.
         Raises `SourceBusy` while another live process crawls the same source into this archive, and
@@ -249,21 +273,23 @@ class Archive:
         with self._write():
             self._close_dead_runs(now)
         with self._write():
+            source = source or spider
             busy = self.db.execute(
-                "select id, pid, host, started from crawl_runs where status = 'running' and spider = ?",
-                [spider]).fetchone()
+                "select id, pid, host, started from crawl_runs where status = 'running' "
+                "and coalesce(source, spider) = ?", [source]).fetchone()
             if busy:
                 run, pid, host, started = busy
-                raise SourceBusy(self.path, f"{spider} is being crawled into it by process {pid} on {host} "
+                raise SourceBusy(self.path, f"{source} is being crawled into it by process {pid} on {host} "
                                             f"(run {run}, started {started})")
-            table = self.db["crawl_runs"].insert(
-                {"spider": spider, "started": now, "status": "running", "host": HOST, "pid": os.getpid()})
+            table = self.db["crawl_runs"].insert({"spider": spider, "source": source, "started": now,
+                                                  "status": "running", "host": HOST, "pid": os.getpid()})
         run_id = int(table.last_pk)
         try:
             self._reserve(run_id)
         except ArchiveError as exc:
             try:
                 self.finish_run(run_id, "failed", error=f"{exc.cause}: no room for the run's reserve")
+                exc.recorded_run = run_id
             except ArchiveError:
                 pass  # the next start marks the run interrupted
             raise

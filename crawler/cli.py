@@ -63,7 +63,7 @@ def run_crawl(spider: str, db: str, overrides: dict[str, Any] | None = None,
         try:
             Archive(db, timeout=settings.getfloat("FOODNEWS_DB_TIMEOUT")).close()
         except ArchiveError as exc:
-            raise CommandFailed(str(exc)) from None
+            raise CommandFailed(f"not crawling: {exc}; nothing was fetched, and no run could be recorded") from None
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider)
     process.crawl(crawler, **(arguments or {}))
@@ -90,7 +90,7 @@ def _print_run(stats: dict[str, Any], db: str) -> None:
     print(
         "crawl {reason}: {pages} pages fetched, {new} new, {changed} changed, {unchanged} unchanged, "
         "{rejected} rejected{lost} -> {db}".format(
-            reason=stats.get("finish_reason", "?"),
+            reason="failed" if stats.get("health/failed") else stats.get("finish_reason", "?"),
             pages=stats.get("response_received_count", 0),
             new=stats.get("archive/new", 0),
             changed=stats.get("archive/changed", 0),
@@ -110,12 +110,16 @@ def _check_run(stats: dict[str, Any]) -> int:
         unrecorded = stats.get("archive/unrecorded")
         if stats.get("archive/cause") == "busy":
             raise CommandFailed(f"not crawling: {error}", EXIT_BUSY)
+        if not stats.get("archive/runs"):
+            raise CommandFailed(f"not crawling: {error}; nothing was fetched, and no run could be recorded")
         lost = stats.get("archive/lost", 0)
         raise CommandFailed(f"crawl failed: {error}; {lost} item{'s' if lost != 1 else ''} not stored; "
                           + (f"the run could not be recorded ({unrecorded})" if unrecorded
                              else "the run is recorded as failed in crawl_runs"))
     if stats.get("archive/unrecorded"):
         raise CommandFailed(f"the end of the run could not be recorded: {stats['archive/unrecorded']}")
+    if stats.get("health/failed"):
+        raise CommandFailed(f"crawl failed, a source missed its expectations: {stats['health/failed']}")
     return 0 if stats.get("finish_reason") == "finished" else 1
 
 
@@ -131,7 +135,7 @@ def _pairs(option: str, pairs: list[str] | None) -> dict[str, str]:
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     stats = run_crawl(args.spider, args.db, _pairs("-s", args.set), _pairs("-a", args.arg))
-    if stats.get("archive/cause") != "busy":
+    if stats.get("archive/runs") or not stats.get("archive/error"):  # a crawl refused at start has no summary
         _print_run(stats, args.db)
     return _check_run(stats)
 
@@ -239,11 +243,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if not Path(args.db).is_file():
         raise UserError(f"no archive at {args.db}: crawl first (foodnews crawl cfsn --db {args.db}) or run the demo")
+    _check_address(args.host, args.port)
     try:
         serve(args.db, host=args.host, port=args.port, live=args.live)
     except ArchiveError as exc:
         raise CommandFailed(f"cannot serve {args.db}: {exc}") from None
     return 0
+
+
+def _port(value: str) -> int:
+    """A TCP port number, for argparse."""
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {value!r}")
+    return int(value)
+
+
+def _check_address(host: str, port: int) -> None:
+    """Fail in one line, before anything is printed as served, when ``host:port`` cannot be listened on."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise CommandFailed(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -259,6 +282,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from crawler.demo.server import ReplayServer
 
+    if not args.no_serve:
+        _check_address(args.host, args.port)
     try:
         replay = ReplayServer(port=args.replay_port)
     except OSError as exc:
@@ -330,13 +355,13 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--db", default=default_db, help="archive file (its name is the database's name in URLs)")
         p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=8001)
+        p.add_argument("--port", type=_port, default=8001)
         if name == "serve":
             p.add_argument("--live", action="store_true",
                            help="serve an archive that a crawl is writing to (read-only, but not immutable)")
         if name == "demo":
             p.add_argument("--no-serve", action="store_true", help="crawl and write the archive, do not serve")
-            p.add_argument("--replay-port", type=int, default=8780, help="port of the local replay site")
+            p.add_argument("--replay-port", type=_port, default=8780, help="port of the local replay site")
         p.set_defaults(func=func)
     return parser
 

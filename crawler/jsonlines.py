@@ -69,6 +69,8 @@ def parse_line(number: int, raw: bytes | None) -> Line | None:
         data = json.loads(text)
     except ValueError as exc:
         return Line(number, None, f"not JSON: {exc}")
+    except RecursionError:
+        return Line(number, None, "not an item: JSON nested too deeply")
     if not isinstance(data, dict):
         return Line(number, None, "expected a JSON object")
     if data.get("rejected") or ("reason" in data and "title" not in data):
@@ -92,6 +94,9 @@ def parse_line(number: int, raw: bytes | None) -> Line | None:
 def read_items(stream: IO[bytes]) -> Iterator[Line]:
     """Every non-blank line of a JSON Lines stream, good or bad, in order."""
     for number, raw in enumerate(_raw_lines(stream), 1):
-        line = parse_line(number, raw)
+        try:
+            line = parse_line(number, raw)
+        except (RecursionError, MemoryError, ValueError, TypeError) as exc:  # one line's problem, not the file's
+            line = Line(number, None, f"cannot read the line: {type(exc).__name__}: {exc}"[:300])
         if line is not None:
             yield line

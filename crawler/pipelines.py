@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
+from urllib.parse import urlsplit
 from typing import Any
 
 from scrapy import Spider, signals
@@ -20,7 +21,8 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.extract.text import normalize_space
 from crawler.items import Article, Reject
-from crawler.sources import SLUG, of_spider
+from crawler.health import RunTally, problems
+from crawler.sources import SLUG, for_url, of_spider, registry, source
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +47,11 @@ def url_problem(url: Any, *, optional: bool = False) -> str | None:
         return f"not http(s): {url[:60]!r}"
     if _URL_BAD.search(url):
         return f"holds a space or control character: {url[:60]!r}"
-    return None
+    try:
+        host = urlsplit(url).hostname
+    except ValueError as exc:
+        return f"is not a URL ({exc}): {url[:60]!r}"
+    return None if host else f"has no host: {url[:60]!r}"
 
 
 def _timestamp_problem(value: str | None) -> str | None:
@@ -160,10 +166,13 @@ class ValidationPipeline:
 
 
 class ArchivePipeline:
-    """Writes articles and rejects into the archive at ``FOODNEWS_DB``; records the crawl run.
+    """Writes articles and rejects into the archive at ``FOODNEWS_DB``; records a run per source.
 
-    Stats: ``archive/new``, ``archive/changed``, ``archive/unchanged``, ``archive/rejected`` (stored),
-    ``archive/lost`` (not stored because the archive failed) and ``archive/error`` (why, one line).
+    Every source of the spider gets its row in ``sources`` and a run in ``crawl_runs``, closed with its
+    counts and checked against the source's expectations (`crawler.health`). Stats: ``archive/new``,
+    ``archive/changed``, ``archive/unchanged``, ``archive/rejected`` (stored), ``archive/lost`` (not stored
+    because the archive failed), ``archive/error`` (why, one line), ``archive/cause``, and
+    ``health/failed`` (each source whose run missed its expectations, with why).
     """
 
     def __init__(self, crawler: Crawler, path: str):
@@ -171,8 +180,8 @@ class ArchivePipeline:
         self.path = path
         self.timeout = crawler.settings.getfloat("FOODNEWS_DB_TIMEOUT", 60.0)
         self.archive: Any = None
-        self.run_id: int | None = None
-        self.counts = {"new": 0, "changed": 0, "unchanged": 0, "rejected": 0, "lost": 0}
+        self.runs: dict[str, int] = {}
+        self.tallies: dict[str, RunTally] = {}
         self.error: str | None = None
 
     @classmethod
@@ -182,25 +191,48 @@ class ArchivePipeline:
             raise NotConfigured("FOODNEWS_DB is empty: items are not archived")
         pipeline = cls(crawler, path)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(pipeline.response_received, signal=signals.response_received)
         return pipeline
 
     def open_spider(self) -> None:
-        """Open the archive and record the run; a crawl whose items could not be stored does not start."""
+        """Open the archive and record a run per source; a crawl whose items could not be stored does not start."""
         from archive.store import Archive, ArchiveError
 
         spider = self.crawler.spider
         assert spider is not None
         try:
             self.archive = Archive(self.path, timeout=self.timeout)
-            for source in of_spider(spider.name):
-                self.archive.register_source(**source.row())
-            self.run_id = self.archive.start_run(spider.name)
+            for source in of_spider(spider.name) or [None]:
+                slug = source.slug if source else spider.name
+                if source:
+                    self.archive.register_source(**source.row())
+                self.runs[slug] = self.archive.start_run(spider.name, slug)
+                self.tallies[slug] = RunTally()
         except ArchiveError as exc:
+            assert self.crawler.stats is not None
+            self.crawler.stats.set_value("archive/runs", len(self.runs) + bool(exc.recorded_run))
             self._fail(exc, stop=False)
             if self.archive is not None:
+                for run in self.runs.values():  # those already started: the crawl does not run
+                    self._finish(run, "failed", str(exc), RunTally())
                 self.archive.close()
                 self.archive = None
             raise CloseSpider("failed") from None
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("archive/runs", len(self.runs))
+
+    def _slug(self, source: str | None) -> str:
+        """The run an item or page counts towards: its source's, else the spider's first."""
+        return source if source in self.runs else next(iter(self.runs))
+
+    def response_received(self, response: Any, request: Any, spider: Any = None) -> None:
+        """Count a response towards its source's run (robots.txt, asked by Scrapy, by its host's source)."""
+        if self.runs:
+            slug = request.meta.get("source")
+            if slug is None:
+                found = for_url(request.url)
+                slug = found.slug if found else None
+            self.tallies[self._slug(slug)].pages += 1
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article | Reject):
@@ -209,7 +241,7 @@ class ArchivePipeline:
 
         if self.error is None:
             try:
-                self._count(self.archive.store(item, self.run_id))
+                self._count(item, self.archive.store(item, self.runs[self._slug(item.source)]))
                 return item
             except ArchiveError as exc:
                 if not exc.fatal:
@@ -217,16 +249,20 @@ class ArchivePipeline:
                     logger.error("cannot store %s: %s", item.url, exc)
                     try:
                         reject = Reject(url=item.url, reason=f"cannot store: {exc}"[:500], source=item.source)
-                        self._count(self.archive.store(reject, self.run_id))
+                        self._count(reject, self.archive.store(reject, self.runs[self._slug(item.source)]))
                         return item
                     except ArchiveError as again:
                         exc = again
                 self._fail(exc)
-        self._count("lost")
+        self._count(item, "lost")
         return item
 
-    def _count(self, outcome: str) -> None:
-        self.counts[outcome] += 1
+    def _count(self, item: Article | Reject, outcome: str) -> None:
+        tally = self.tallies[self._slug(item.source)] if self.tallies else RunTally()
+        if isinstance(item, Article) and outcome in ("new", "changed", "unchanged"):
+            tally.article(item, outcome)
+        else:
+            tally.outcomes[outcome] += 1
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"archive/{outcome}")
 
@@ -242,30 +278,40 @@ class ArchivePipeline:
         if stop and self.crawler.engine is not None:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="failed"))
 
+    def _finish(self, run: int, status: str, error: str | None, tally: RunTally) -> None:
+        self.archive.finish_run(
+            run, status, error=error, pages_fetched=tally.pages, items_new=tally.outcomes["new"],
+            items_changed=tally.outcomes["changed"], items_unchanged=tally.outcomes["unchanged"],
+            items_rejected=tally.outcomes["rejected"], items_lost=tally.outcomes["lost"])
+
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        """Close the run with Scrapy's finish reason ('finished', 'shutdown', 'closespider_*'), or 'failed'."""
+        """Close each source's run: 'failed' when the archive failed or the source missed its expectations,
+        else Scrapy's finish reason ('finished', 'shutdown', 'closespider_*')."""
         from archive.store import ArchiveError
 
         if self.archive is None:
             return
         stats = self.crawler.stats
         assert stats is not None
+        unhealthy = []
         try:
-            if self.run_id is not None:
-                self.archive.finish_run(
-                    self.run_id,
-                    "failed" if self.error else reason,
-                    error=self.error,
-                    pages_fetched=stats.get_value("response_received_count", 0),
-                    items_new=self.counts["new"],
-                    items_changed=self.counts["changed"],
-                    items_unchanged=self.counts["unchanged"],
-                    items_rejected=self.counts["rejected"],
-                    items_lost=self.counts["lost"],
-                )
+            for slug, run in self.runs.items():
+                tally = self.tallies[slug]
+                missed = problems(source(slug), tally, stats.get_stats()) if slug in registry() else []
+                if self.error:
+                    status, error = "failed", self.error
+                elif missed and reason == "finished":
+                    status, error = "failed", "expectations not met: " + "; ".join(missed)
+                    unhealthy.append(f"{slug}: {'; '.join(missed)}")
+                    logger.error("%s: %s", slug, error)
+                else:
+                    status, error = reason, None
+                self._finish(run, status, error, tally)
         except ArchiveError as exc:
             stats.set_value("archive/unrecorded", str(exc))
-            logger.error("cannot record the end of run %s: %s", self.run_id, exc)
+            logger.error("cannot record the end of the crawl's runs: %s", exc)
         finally:
+            if unhealthy:
+                stats.set_value("health/failed", " | ".join(unhealthy))
             self.archive.close()
             self.archive = None

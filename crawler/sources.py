@@ -23,6 +23,8 @@ import yaml
 SLUG = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 #: What an item's fields must be found in, by default, for a run to count as healthy.
 DEFAULT_FILL = {"published": 0.8}
+#: Site rules that must find something on most pages, by default.
+DEFAULT_RULE_HITS = {"title": 0.8, "body": 0.8}
 
 
 class SourceError(ValueError):
@@ -39,6 +41,9 @@ class Expectations:
     """Largest share of the run's pages that may be rejects."""
     fill_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FILL))
     """Least share of the run's articles that have each field (``published``, ``organization``, ...)."""
+    rule_hits: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RULE_HITS))
+    """Least share of the run's pages on which the source's site rule for a field found something (checked
+    for the fields the source has a rule for): a template that changed fails the run."""
 
 
 @dataclass(frozen=True)

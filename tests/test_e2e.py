@@ -22,8 +22,10 @@ from conftest import (
     REPLAY_ROOT,
     SITE_DIR,
     SlowReplayServer,
+    crawl,
     crawl_env,
     load_expected,
+    one_error_line,
     page_file,
     query,
     run_crawl,
@@ -120,7 +122,7 @@ def test_crawl_run_is_recorded(crawled: tuple[Path, str, str]) -> None:
     spider, status, started, finished, pages, new, changed, unchanged, rejected = runs[0]
     assert (spider, status) == ("cfsn", "finished")
     assert started and finished and started <= finished
-    # robots.txt, every list page, every article page (the 404 included).
+    # robots.txt (counted for the source of its host), every list page, every article page (the 404 included).
     assert pages == 1 + len(list_pages(SITE_DIR)) + len(EXPECTED)
     assert (new, changed, unchanged, rejected) == (len(VALID), 0, 0, len(INVALID))
     assert f"{len(VALID)} new" in stdout and f"{len(INVALID)} rejected" in stdout
@@ -298,3 +300,25 @@ def test_killed_crawl_leaves_a_sound_database(tmp_path: Path) -> None:
     sql = "select items_new, items_unchanged from crawl_runs where status = 'finished'"
     ((new, unchanged),) = query(db, sql)
     assert (new, unchanged) == (len(VALID) - len(stored), len(stored))
+
+
+# --- (e) a source whose template changed -----------------------------------------------------------------
+
+
+def test_a_changed_template_fails_the_source_s_run(tmp_path: Path) -> None:
+    """The site renames its classes: the rules find nothing, the engine still stores what it can, and the
+    run is failed with the reason, so that someone looks."""
+    site = tmp_path / "site"
+    shutil.copytree(REPLAY_ROOT, site)
+    for page in (site / SITE_DIR.name / "news" / "detail").rglob("*.html"):
+        page.write_bytes(page.read_bytes().replace(b'class="detail-', b'class="article-'))
+    db = tmp_path / "foodnews.db"
+    with ReplayServer(site) as server:
+        result = crawl(db, server)
+    assert result.returncode == 1
+    line = one_error_line(result.stderr)
+    assert "expectations" in line and "site rule for title found nothing" in line
+    ((status, error),) = query(db, "select status, error from crawl_runs")
+    assert status == "failed" and "the site rule for body found nothing" in error
+    assert "the site rule for title found nothing" in result.stderr  # logged once, by the spider
+    assert query(db, "select count(*) from articles")[0][0] > 0

@@ -58,6 +58,8 @@ BAD: dict[str, tuple[Callable[[int], bytes], str]] = {
     "long slug": (_with(source="s" * 10_000), "slug"),
     "title int": (_with(title=5), "title"),
     "images strings": (_with(images=["https://www.cfsn.cn/upload/a1.jpg"]), "images"),
+    "deep nesting": (lambda i: b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    "url without host": (_with(url="http://", canonical_url=""), "no host"),
 }
 
 

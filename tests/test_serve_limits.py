@@ -208,3 +208,37 @@ def test_serve_from_a_read_only_medium(tmp_path: Path) -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+async def test_printf_which_builds_before_it_checks_is_refused(ds: Any) -> None:
+    response = await ds.client.get(sql_url("select printf('%.*c', 2000000000, 'x')"))
+    assert response.status_code == 400 and "printf" in response.text
+    assert (await ds.client.get(sql_url("select upper('ok')"))).status_code == 200
+
+
+async def test_a_deleted_file_is_still_served_from_the_open_connections(tmp_path: Path) -> None:
+    path = tmp_path / "foodnews.db"
+    with Archive(path) as archive:
+        archive.store(article())
+    ds = make_datasette(path, immutable=True)
+    url = "/foodnews/articles.json?_size=0"
+    assert (await ds.client.get(url)).status_code == 200
+    db = ds.get_database("foodnews")
+    path.unlink()
+    assert db._went_live() is False  # nothing to notice: no stat of a missing file is an error
+    assert (await ds.client.get("/-/versions.json")).status_code == 200
+
+
+@pytest.mark.parametrize(("port", "status", "words"), [("99999", 2, "1 to 65535"), ("-1", 2, "1 to 65535"),
+                                                        ("busy", 1, "cannot listen")])
+def test_serve_on_a_port_it_cannot_have_is_one_line(huge_archive: Path, port: str, status: int,
+                                                    words: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        number = str(taken.getsockname()[1]) if port == "busy" else port
+        result = subprocess.run([sys.executable, "-m", "crawler.cli", "serve", "--db", str(huge_archive),
+                                 "--port", number], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == status
+    assert result.stderr.count("\n") == 1 and words in result.stderr and "Traceback" not in result.stderr
+    assert "serving" not in result.stdout

@@ -73,6 +73,17 @@ def _bounded_rows(limit: int) -> Any:
     return factory
 
 
+#: SQL functions a served query may not call: printf builds its result before SQLite checks its length, so
+#: ``printf('%.*c', 2000000000, 'x')`` would hold a thread for tens of seconds past any limit.
+DENIED_FUNCTIONS = {"printf", "format"}
+
+
+def _authorize(action: int, arg1: str | None, arg2: str | None, database: str | None, source: str | None) -> int:
+    if action == sqlite3.SQLITE_FUNCTION and arg2 and arg2.lower() in DENIED_FUNCTIONS:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
 @hookimpl
 def startup(datasette: Any) -> None:
     """Build the highlighter's character table before the first search needs it."""
@@ -85,6 +96,7 @@ def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) 
     what one query may build and return."""
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
     conn.row_factory = _bounded_rows(MAX_RESULT_CHARS)
+    conn.set_authorizer(_authorize)
     conn.create_function("foodnews_snippet", 2, search.snippet, deterministic=True)
     conn.create_function("foodnews_highlight", 2, search.highlight, deterministic=True)
     conn.create_function("foodnews_match", 1, search.match_expression, deterministic=True)

@@ -42,7 +42,10 @@ class SiteRules:
     authors: str | None = None
     editor: str | None = None
     body: str | None = None
-    info: str | None = None
+
+    def given(self) -> dict[str, str]:
+        """The fields that have a rule, with its selector."""
+        return {name: query for name, query in vars(self).items() if query}
 
 
 @dataclass
@@ -123,6 +126,14 @@ def extract_html(text: str, url: str, rules: SiteRules | None = None, reference:
             out.reject = "no body text found"
         return out
 
+    # Strict interpretation: a site rule that finds nothing is said, not silently replaced by the engine's
+    # guess (the guess is still used): a template that changed shows in the notes, the stats and the log.
+    hits = {**found, "body": rule_body}
+    rule_notes = [f"rule missed: {name} ({query})" for name, query in rules.given().items() if hits[name] is None]
+    found_by_rules = [name for name in rules.given() if hits[name] is not None]
+    if found_by_rules:
+        rule_notes.insert(0, f"rules found: {', '.join(found_by_rules)}")
+
     meta = find_metadata(page, title, title_el, body, found, reference)
     out.title = meta.title
     out.authors = meta.authors
@@ -132,7 +143,7 @@ def extract_html(text: str, url: str, rules: SiteRules | None = None, reference:
     out.paragraphs = body.paragraphs
     out.images = body.images
     out.attachments = body.attachments
-    out.notes = [f"body: {body.how}", *meta.notes]
+    out.notes = [f"body: {body.how}", *meta.notes, *rule_notes]
     _absolute_links(body.container, url)
     # Attributes nh3 would drop anyway, dropped first in C: a quarter less markup to serialise and sanitise.
     lxml.etree.strip_attributes(body.container, *_DROPPED_ATTRIBUTES)

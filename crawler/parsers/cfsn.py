@@ -15,7 +15,6 @@ SLUG = "cfsn"
 
 RULES = SiteRules(
     title="h1.detail-title, div.newShow h2.title",
-    info="div.detail-info, div.newShow div.msg",
     published="div.detail-info .time, div.newShow div.msg > div",
     organization="div.detail-info .source, div.newShow div.msg span",
     authors="div.detail-info .author",

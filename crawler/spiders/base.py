@@ -94,9 +94,14 @@ class SourceSpider(scrapy.Spider):
         return sources.source(slug) if slug else self.sources()[0]
 
     def parsed(self, response: Response, parser: Callable[..., Article | Reject], **extra: Any) -> Article | Reject:
-        """A page through ``parser``, with its provenance: the fetch time, content type and HTTP status."""
+        """A page through ``parser``, with its provenance: the fetch time, content type and HTTP status.
+
+        What the site rules found and missed is counted in the stats (``rules/found/<source>/<field>``,
+        ``rules/missed/...``, checked against the source's expectations when the crawl ends), and a rule that
+        found nothing is logged once per source and field.
+        """
         content_type = response.headers.get("Content-Type")
-        return parser(
+        item = parser(
             response.body,
             response.url,
             content_type=content_type.decode("latin-1") if content_type else None,
@@ -104,6 +109,25 @@ class SourceSpider(scrapy.Spider):
             http_status=response.status,
             **extra,
         )
+        if isinstance(item, Article):
+            self._count_rules(item)
+        return item
+
+    def _count_rules(self, item: Article) -> None:
+        stats = self.crawler.stats
+        assert stats is not None
+        logged: set[tuple[str, str]] = self.__dict__.setdefault("_rules_logged", set())
+        for note in item.notes:
+            if note.startswith("rules found: "):
+                for name in note[len("rules found: "):].split(", "):
+                    stats.inc_value(f"rules/found/{item.source}/{name}")
+            elif note.startswith("rule missed: "):
+                name, _, query = note[len("rule missed: "):].partition(" ")
+                stats.inc_value(f"rules/missed/{item.source}/{name}")
+                if (item.source, name) not in logged:
+                    logged.add((item.source, name))
+                    self.logger.warning("%s: the site rule for %s %s found nothing on %s (and maybe other pages; "
+                                        "the engine's value is used)", item.source, name, query, item.url)
 
     def failed(self, failure: Failure) -> Iterator[Reject]:
         """A request that failed (HTTP error, DNS, timeout, size limit, redirect loop) is recorded as a reject

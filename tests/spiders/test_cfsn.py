@@ -266,3 +266,49 @@ def test_default_start_urls_are_cfsn_columns() -> None:
 
     urls = [r.url for r in asyncio.run(collect())]
     assert urls and all(u.startswith("https://www.cfsn.cn/news/") for u in urls)
+
+
+# --- strict site rules -----------------------------------------------------------------------------------
+
+#: What cfsn's rules must find on every article page of either template (authors, editor and a time are
+#: printed on some pages only).
+ALWAYS_BY_RULES = {"title", "organization", "body"}
+
+
+def rule_failures(parser: Any) -> list[str]:
+    """Where the rules found less than they must on the fixture pages, by what the items' notes say."""
+    failures, found_anywhere = [], set()
+    for entry in VALID:
+        item = parser(page_file(SITE_DIR, entry["path"]).read_bytes(), FIXTURE_BASE + entry["path"])
+        found = {name for note in getattr(item, "notes", []) if note.startswith("rules found: ")
+                 for name in note[len("rules found: "):].split(", ")}
+        found_anywhere |= found
+        if not ALWAYS_BY_RULES <= found:
+            failures.append(f"{entry['path']}: rules found only {sorted(found)}")
+        if "T" in entry["published"] and "published" not in found:
+            failures.append(f"{entry['path']}: the date was not found by the rule")
+    failures += [f"the rule for {name} found nothing on any page"
+                 for name in ("title", "published", "organization", "authors", "editor", "body")
+                 if name not in found_anywhere]
+    return failures
+
+
+def test_the_site_rules_find_each_field() -> None:
+    assert rule_failures(parse_article) == []
+
+
+def test_with_its_rules_emptied_cfsn_fails_its_rule_test() -> None:
+    from crawler.extract import SiteRules, extract
+
+    def without_rules(body: bytes, url: str) -> Article | Reject:
+        return extract(body, url, source="cfsn", rules=SiteRules())
+
+    assert len(rule_failures(without_rules)) >= len(VALID)
+
+
+def test_a_rule_that_finds_nothing_is_noted_on_the_item() -> None:
+    entry = VALID[0]
+    html = page_file(SITE_DIR, entry["path"]).read_text("utf-8", "replace").replace("detail-title", "x-title")
+    item = parse_article(html, FIXTURE_BASE + entry["path"])
+    assert isinstance(item, Article) and item.title == entry["title"]  # the engine's headline is still used
+    assert "rule missed: title (h1.detail-title, div.newShow h2.title)" in item.notes
