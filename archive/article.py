@@ -17,10 +17,58 @@ from markupsafe import Markup
 
 # Structure and emphasis of news text; no forms, frames, scripts, styles, SVG or MathML.
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del", "div",
-    "dl", "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "li",
-    "mark", "ol", "p", "pre", "q", "rp", "rt", "ruby", "s", "small", "span", "strong", "sub", "sup", "table",
-    "tbody", "td", "tfoot", "th", "thead", "time", "tr", "u", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "rp",
+    "rt",
+    "ruby",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "tr",
+    "u",
+    "ul",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -114,8 +162,12 @@ def revision_history(revisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for rev in revisions:
         entry = dict(rev)
         if previous is not None:
-            entry["title_diff"] = diff(previous["title"], rev["title"]) if previous["title"] != rev["title"] else []
-            entry["body_diff"] = diff(previous["body"], rev["body"]) if previous["body"] != rev["body"] else []
+            entry["title_diff"] = (
+                diff(previous["title"], rev["title"]) if previous["title"] != rev["title"] else []
+            )
+            entry["body_diff"] = (
+                diff(previous["body"], rev["body"]) if previous["body"] != rev["body"] else []
+            )
         history.append(entry)
         previous = rev
     return history

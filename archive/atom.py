@@ -121,8 +121,13 @@ def feed(
         if data.get("link"):
             _sub(entry, "link", rel="alternate", href=data["link"])
         if data.get("row_url"):
-            _sub(entry, "link", rel="related" if data.get("link") else "alternate", href=data["row_url"],
-                 type="text/html")
+            _sub(
+                entry,
+                "link",
+                rel="related" if data.get("link") else "alternate",
+                href=data["row_url"],
+                type="text/html",
+            )
         for name in data.get("authors") or ([data["organization"]] if data.get("organization") else []):
             author = _sub(entry, "author")
             _sub(author, "name", name)
@@ -130,7 +135,9 @@ def feed(
             _sub(entry, "summary", data["summary"], type="text")
     if latest:
         updated.text = latest
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(
+        root, encoding="utf-8", xml_declaration=False
+    )
 
 
 def rows_as_dicts(columns: Sequence[str], rows: Iterable[Any]) -> list[dict[str, Any]]:

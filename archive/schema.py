@@ -162,7 +162,13 @@ def m005_source_registry(db: Database) -> None:
     it (a family spider crawls many), its time zone, region and level, and whether its selectors were
     checked against the live site."""
     sources = db["sources"]
-    for column, kind in (("spider", str), ("timezone", str), ("region", str), ("level", str), ("verified", int)):
+    for column, kind in (
+        ("spider", str),
+        ("timezone", str),
+        ("region", str),
+        ("level", str),
+        ("verified", int),
+    ):
         sources.add_column(column, kind)
 
 

@@ -60,8 +60,14 @@ _RUN = re.compile(f"[{_CJK}]+")
 # How Datasette's escape_fts() splits a search: on whitespace, keeping "quoted phrases" whole.
 _TERMS = re.compile(r'\s+|(".*?")')
 # Han ranges whose characters are converted one by one with OpenCC's t2s table.
-_T2S_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2A6DF), (0x2A700, 0x2EBEF),
-               (0x30000, 0x3134F))
+_T2S_RANGES = (
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x2A6DF),
+    (0x2A700, 0x2EBEF),
+    (0x30000, 0x3134F),
+)
 
 
 @lru_cache(maxsize=1)
@@ -115,7 +121,7 @@ def index_text(text: str | None) -> str:
 def _quads(run: str) -> str:
     # Overlapping quadgrams, then the run's last three characters: a token that is never a quadgram, so
     # the quadgrams of two runs are never adjacent and a phrase of quadgrams cannot match across runs.
-    return " ".join(run[i:i + QUAD] for i in range(len(run) - QUAD + 1)) + " " + run[-(QUAD - 1):]
+    return " ".join(run[i : i + QUAD] for i in range(len(run) - QUAD + 1)) + " " + run[-(QUAD - 1) :]
 
 
 def index_text4(text: str | None) -> str:
@@ -140,7 +146,7 @@ def _phrase(term: str) -> str | None:
     prefix = False
     position = 0
     for m in _RUN.finditer(text):
-        parts.append(text[position:m.start()])
+        parts.append(text[position : m.start()])
         run = m.group()
         position = m.end()
         if _has_token_after(text[position:]):
@@ -163,7 +169,7 @@ def _phrase4(term: str) -> str | None:
     text = normalise(term.replace('"', " ")).strip()
     if len(text) < QUAD or not _RUN.fullmatch(text):
         return None
-    return '"' + " ".join(text[i:i + QUAD] for i in range(len(text) - QUAD + 1)) + '"'
+    return '"' + " ".join(text[i : i + QUAD] for i in range(len(text) - QUAD + 1)) + '"'
 
 
 def check_query(query: str | None) -> None:
@@ -220,14 +226,18 @@ def create_index_sql(table: str = TABLE) -> list[str]:
 def index_row(conn: Any, rowid: int, title: str | None, body: str | None) -> None:
     """Add one article's title and body to every index under ``rowid`` (the articles row's rowid)."""
     for table, text in INDEXES.items():
-        conn.execute(f"insert into [{table}](rowid, title, body) values (?, ?, ?)", [rowid, text(title), text(body)])
+        conn.execute(
+            f"insert into [{table}](rowid, title, body) values (?, ?, ?)", [rowid, text(title), text(body)]
+        )
 
 
 def unindex_row(conn: Any, rowid: int, title: str | None, body: str | None) -> None:
     """Remove what :func:`index_row` added for these values (a contentless table needs the old values)."""
     for table, text in INDEXES.items():
-        conn.execute(f"insert into [{table}]([{table}], rowid, title, body) values ('delete', ?, ?, ?)",
-                     [rowid, text(title), text(body)])
+        conn.execute(
+            f"insert into [{table}]([{table}], rowid, title, body) values ('delete', ?, ?, ?)",
+            [rowid, text(title), text(body)],
+        )
 
 
 def index_rows(conn: Any, rows: Iterable[tuple[int, str | None, str | None]], table: str = TABLE) -> int:

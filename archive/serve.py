@@ -68,7 +68,11 @@ class ArchiveDatabase(Database):  # type: ignore[misc]
         self.is_mutable = True
         self.cached_hash = self.cached_size = self._cached_table_counts = None
         self._read_connection = None
-        print(f"{self.path} changed on disk: serving it live (read-only) from now on", file=sys.stderr, flush=True)
+        print(
+            f"{self.path} changed on disk: serving it live (read-only) from now on",
+            file=sys.stderr,
+            flush=True,
+        )
         return True
 
     async def execute_fn(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
@@ -112,7 +116,9 @@ def needs_upgrade(db_path: str | Path) -> bool:
     mode = "mode=ro" if has_pending_writes(db_path) else "immutable=1"
     conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?{mode}", uri=True)
     try:
-        return bool(migrations.pending(Database(conn))) or not all(search.is_current(conn, t) for t in search.INDEXES)
+        return bool(migrations.pending(Database(conn))) or not all(
+            search.is_current(conn, t) for t in search.INDEXES
+        )
     finally:
         conn.close()
 
@@ -144,11 +150,16 @@ def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001, live: 
         except ArchiveError as exc:
             if exc.cause != "read-only":
                 raise
-            raise ArchiveError("read-only", db_path, "it needs an upgrade of its schema or search index, which "
-                                                     "only a writable copy can take") from None
+            raise ArchiveError(
+                "read-only",
+                db_path,
+                "it needs an upgrade of its schema or search index, which only a writable copy can take",
+            ) from None
     if not live and has_pending_writes(db_path):
-        print(f"{db_path} has a write-ahead log (a crawl is writing to it): serving it live, read-only",
-              flush=True)
+        print(
+            f"{db_path} has a write-ahead log (a crawl is writing to it): serving it live, read-only",
+            flush=True,
+        )
         live = True
     ds = make_datasette(db_path, immutable=not live)
     asyncio.run(ds.invoke_startup())

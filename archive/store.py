@@ -53,8 +53,13 @@ _FATAL = {
     sqlite3.SQLITE_CANTOPEN: "cannot open",
     sqlite3.SQLITE_NOTADB: "not a database",
 }
-_ERRNO = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk full", errno.EROFS: "read-only",
-          errno.EACCES: "read-only", errno.EPERM: "read-only"}
+_ERRNO = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk full",
+    errno.EROFS: "read-only",
+    errno.EACCES: "read-only",
+    errno.EPERM: "read-only",
+}
 
 
 class ArchiveError(Exception):
@@ -143,8 +148,11 @@ def _process_started(pid: int) -> datetime | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         ticks = int(stat.rsplit(")", 1)[1].split()[19])
-        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
+        boot = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
     except (OSError, ValueError, IndexError, StopIteration):
         return None
     return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), UTC)
@@ -199,11 +207,16 @@ class Archive:
             raise
 
     def _check_is_archive(self) -> None:
-        tables = [r[0] for r in self.db.execute(
-            "select name from sqlite_master where type = 'table' and name not like 'sqlite%'")]
+        tables = [
+            r[0]
+            for r in self.db.execute(
+                "select name from sqlite_master where type = 'table' and name not like 'sqlite%'"
+            )
+        ]
         if tables and not migrations.applied(self.db):
-            raise ArchiveError("not a foodnews archive", self.path,
-                               f"it holds other tables: {', '.join(sorted(tables)[:5])}")
+            raise ArchiveError(
+                "not a foodnews archive", self.path, f"it holds other tables: {', '.join(sorted(tables)[:5])}"
+            )
 
     def close(self) -> None:
         """Checkpoint the WAL into the main file and close.
@@ -276,13 +289,26 @@ class Archive:
             source = source or spider
             busy = self.db.execute(
                 "select id, pid, host, started from crawl_runs where status = 'running' "
-                "and coalesce(source, spider) = ?", [source]).fetchone()
+                "and coalesce(source, spider) = ?",
+                [source],
+            ).fetchone()
             if busy:
                 run, pid, host, started = busy
-                raise SourceBusy(self.path, f"{source} is being crawled into it by process {pid} on {host} "
-                                            f"(run {run}, started {started})")
-            table = self.db["crawl_runs"].insert({"spider": spider, "source": source, "started": now,
-                                                  "status": "running", "host": HOST, "pid": os.getpid()})
+                raise SourceBusy(
+                    self.path,
+                    f"{source} is being crawled into it by process {pid} on {host} "
+                    f"(run {run}, started {started})",
+                )
+            table = self.db["crawl_runs"].insert(
+                {
+                    "spider": spider,
+                    "source": source,
+                    "started": now,
+                    "status": "running",
+                    "host": HOST,
+                    "pid": os.getpid(),
+                }
+            )
         run_id = int(table.last_pk)
         try:
             self._reserve(run_id)
@@ -296,7 +322,9 @@ class Archive:
         return run_id
 
     def _close_dead_runs(self, now: str) -> None:
-        rows = self.db.execute("select id, pid, host, started from crawl_runs where status = 'running'").fetchall()
+        rows = self.db.execute(
+            "select id, pid, host, started from crawl_runs where status = 'running'"
+        ).fetchall()
         for run, pid, host, started in rows:
             if pid is None:
                 why = "no process recorded (a run of an earlier version)"
@@ -304,7 +332,9 @@ class Archive:
                 why = f"process {pid} ended without closing the run (killed or crashed); noticed {now}"
             else:
                 continue
-            self.db.execute("update crawl_runs set status = 'interrupted', error = ? where id = ?", [why, run])
+            self.db.execute(
+                "update crawl_runs set status = 'interrupted', error = ? where id = ?", [why, run]
+            )
             self._reserve_path(run).unlink(missing_ok=True)
 
     def finish_run(self, run_id: int, status: str, error: str | None = None, **counts: int) -> None:
@@ -388,8 +418,11 @@ class Archive:
                     outcome, changed = "unchanged", []
                 else:
                     outcome, revision = "changed", revision + 1
-                    changed = [f for f, a, b in (("title", old_title, item.title), ("body", old_body, item.body))
-                               if a != b]
+                    changed = [
+                        f
+                        for f, a, b in (("title", old_title, item.title), ("body", old_body, item.body))
+                        if a != b
+                    ]
                 self.db["articles"].update(aid, {**row, "revision": revision})
                 if changed:
                     # The index is contentless: it forgets the old text only when given it back.
@@ -397,21 +430,25 @@ class Archive:
                     search.unindex_row(self.db.conn, rowid, old_title, old_body)
                     search.index_row(self.db.conn, rowid, item.title, item.body)
             if changed:
-                self.db["revisions"].insert({
-                    "article_id": aid,
-                    "revision": revision,
-                    "fetched_at": now,
-                    "changed": json.dumps(changed),
-                    "title": item.title,
-                    "body": item.body,
-                    "body_html": item.body_html,
-                    "content_sha256": digest,
-                    "page_sha256": item.page_sha256,
-                })
-            self._replace_children("images", aid, [
-                {"url": i.url, "caption": i.caption, "credit": i.credit} for i in item.images
-            ])
-            self._replace_children("attachments", aid, [{"url": a.url, "title": a.title} for a in item.attachments])
+                self.db["revisions"].insert(
+                    {
+                        "article_id": aid,
+                        "revision": revision,
+                        "fetched_at": now,
+                        "changed": json.dumps(changed),
+                        "title": item.title,
+                        "body": item.body,
+                        "body_html": item.body_html,
+                        "content_sha256": digest,
+                        "page_sha256": item.page_sha256,
+                    }
+                )
+            self._replace_children(
+                "images", aid, [{"url": i.url, "caption": i.caption, "credit": i.credit} for i in item.images]
+            )
+            self._replace_children(
+                "attachments", aid, [{"url": a.url, "title": a.title} for a in item.attachments]
+            )
             # The page parses now: it is no longer a problem to report.
             self.db.execute("delete from rejects where spider = ? and url = ?", [item.source, item.url])
         return outcome
@@ -421,9 +458,8 @@ class Archive:
 
     def _replace_children(self, table: str, aid: str, rows: list[dict[str, Any]]) -> None:
         current = [
-            dict(r) for r in self.db.query(
-                f"select * from [{table}] where article_id = ? order by position", [aid]
-            )
+            dict(r)
+            for r in self.db.query(f"select * from [{table}] where article_id = ? order by position", [aid])
         ]
         wanted = [{"article_id": aid, "position": i, **r} for i, r in enumerate(rows)]
         if current == wanted:
@@ -440,16 +476,19 @@ class Archive:
             old = self.db.execute(
                 "select first_seen, times from rejects where spider = ? and url = ?", [spider, reject.url]
             ).fetchone()
-            self.db["rejects"].upsert({
-                "spider": spider,
-                "url": reject.url,
-                "reason": reject.reason,
-                "http_status": reject.http_status,
-                "at": now,
-                "first_seen": old[0] if old else now,
-                "times": (old[1] or 0) + 1 if old else 1,
-                "run_id": run_id,
-            }, pk=("spider", "url"))
+            self.db["rejects"].upsert(
+                {
+                    "spider": spider,
+                    "url": reject.url,
+                    "reason": reject.reason,
+                    "http_status": reject.http_status,
+                    "at": now,
+                    "first_seen": old[0] if old else now,
+                    "times": (old[1] or 0) + 1 if old else 1,
+                    "run_id": run_id,
+                },
+                pk=("spider", "url"),
+            )
 
     def store(self, item: Article | Reject, run_id: int | None = None) -> str:
         """Store either kind of item; returns 'new', 'changed', 'unchanged' or 'rejected'.

@@ -34,8 +34,11 @@ def pages() -> list[str]:
                 texts.append(decode_html(path.read_bytes())[0])
     else:
         site = ROOT / "crawler" / "demo" / "site" / "www.cfsn.cn"
-        texts = [decode_html(p.read_bytes())[0] for p in sorted(site.rglob("*")) if p.is_file()
-                 and p.suffix not in (".jpg", ".xlsx", ".txt")]
+        texts = [
+            decode_html(p.read_bytes())[0]
+            for p in sorted(site.rglob("*"))
+            if p.is_file() and p.suffix not in (".jpg", ".xlsx", ".txt")
+        ]
     return [DECLARATION.sub("", t) for t in texts]
 
 
@@ -70,9 +73,11 @@ def scripts(texts: list[str]) -> None:
         hans += detect_language(body) == "zh-Hans"
         hant += detect_language(traditional) == "zh-Hant"
     seconds = time.perf_counter() - start
-    print(f"script: {len(bodies)} bodies, round trip s2t->t2s keeps {same}/{han} Han characters "
-          f"({100 * same / max(han, 1):.2f} %); detected zh-Hans {hans}/{len(bodies)}, "
-          f"zh-Hant {hant}/{len(bodies)} after s2t; {seconds:.2f} s")
+    print(
+        f"script: {len(bodies)} bodies, round trip s2t->t2s keeps {same}/{han} Han characters "
+        f"({100 * same / max(han, 1):.2f} %); detected zh-Hans {hans}/{len(bodies)}, "
+        f"zh-Hant {hant}/{len(bodies)} after s2t; {seconds:.2f} s"
+    )
 
 
 def main() -> int:
@@ -108,8 +113,15 @@ def main() -> int:
     start = time.perf_counter()
     guesses = [_detect(data) for data in sample]
     seconds = time.perf_counter() - start
-    print(json.dumps({"charset_normalizer_ms_per_page": round(1000 * seconds / len(sample), 2),
-                      "detected_gb18030": sum(g == "gb18030" for g in guesses), "of": len(sample)}))
+    print(
+        json.dumps(
+            {
+                "charset_normalizer_ms_per_page": round(1000 * seconds / len(sample), 2),
+                "detected_gb18030": sum(g == "gb18030" for g in guesses),
+                "of": len(sample),
+            }
+        )
+    )
     return 0
 
 

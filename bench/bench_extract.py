@@ -60,8 +60,13 @@ def run_trafilatura(data: bytes, url: str) -> dict[str, Any]:
     if d is None:
         return {}
     d = d if isinstance(d, dict) else d.as_dict()
-    return {"title": d.get("title"), "authors": d.get("author"), "published": d.get("date"),
-            "organization": d.get("sitename"), "body": d.get("text")}
+    return {
+        "title": d.get("title"),
+        "authors": d.get("author"),
+        "published": d.get("date"),
+        "organization": d.get("sitename"),
+        "body": d.get("text"),
+    }
 
 
 def run_trafilatura_body(data: bytes, url: str) -> dict[str, Any]:
@@ -82,8 +87,12 @@ def run_gne(data: bytes, url: str) -> dict[str, Any]:
     else:
         text = data.decode("utf-8", "replace")
     d = GeneralNewsExtractor().extract(text)
-    return {"title": d.get("title"), "authors": d.get("author"), "published": d.get("publish_time"),
-            "body": d.get("content")}
+    return {
+        "title": d.get("title"),
+        "authors": d.get("author"),
+        "published": d.get("publish_time"),
+        "body": d.get("content"),
+    }
 
 
 def run_gne_body(data: bytes, url: str) -> dict[str, Any]:
@@ -124,8 +133,10 @@ json.dump({"bodies": runs[0][0], "seconds": min(t for _, t in runs)}, sys.stdout
 
 def _pages_body_set(folder: Path) -> list[tuple[Path, str, str]]:
     urls = json.loads((folder / "urls.json").read_text(encoding="utf-8"))
-    return [(folder / f"{k}.html", u, (folder / f"{k}.truth.txt").read_text(encoding="utf-8")) for k, u in
-            sorted(urls.items())]
+    return [
+        (folder / f"{k}.html", u, (folder / f"{k}.truth.txt").read_text(encoding="utf-8"))
+        for k, u in sorted(urls.items())
+    ]
 
 
 def _labels(path: Path) -> list[dict[str, Any]]:
@@ -175,8 +186,15 @@ def bench_labels(score_mod: Any, labels_path: Path, folder: Path, systems: list[
                     continue
                 counted[f] += 1
                 totals[f] += bool(r[f])
-        row = "".join("%10.1f%%" % (100 * totals[f] / counted[f]) if counted[f] else "%11s" % "-" for f in fields)
-        print("%-12s" % name + row + "%10.1f" % (len(pages) / seconds) + (f"  ({errors} errors)" if errors else ""))
+        row = "".join(
+            "%10.1f%%" % (100 * totals[f] / counted[f]) if counted[f] else "%11s" % "-" for f in fields
+        )
+        print(
+            "%-12s" % name
+            + row
+            + "%10.1f" % (len(pages) / seconds)
+            + (f"  ({errors} errors)" if errors else "")
+        )
         rates[name] = len(pages) / seconds
     _print_ratios(rates, {"trafilatura": "full extraction with metadata on both sides"}, pages)
 
@@ -197,8 +215,10 @@ def _print_ratios(rates: dict[str, float], peers: dict[str, str], pages: list[tu
             print(f"speed: project {rates['project'] / rates[peer]:.1f}x {peer} ({job})")
     _, seconds, _ = _time_calls(_parse_only, pages)
     needed = ", ".join(f"10x {peer}: {10 * rates[peer]:.0f}" for peer in peers if rates.get(peer))
-    print(f"speed: lxml.html.fromstring alone {len(pages) / seconds:.0f} docs/s (the parse every lxml-based "
-          f"engine pays; {needed})")
+    print(
+        f"speed: lxml.html.fromstring alone {len(pages) / seconds:.0f} docs/s (the parse every lxml-based "
+        f"engine pays; {needed})"
+    )
 
 
 def bench_bodies(f1_mod: Any, folder: Path, systems: list[str], magic_python: str | None) -> None:
@@ -229,8 +249,13 @@ def bench_bodies(f1_mod: Any, folder: Path, systems: list[str], magic_python: st
         results, seconds, _ = _time_calls(run_trafilatura, inputs)
         report("trafilatura+meta", [r.get("body") or "" for r in results], seconds)
     if magic_python:
-        proc = subprocess.run([magic_python, "-c", MAGIC_WORKER], input=json.dumps({"pages": [[str(p), u] for p, u, _ in pages], "passes": PASSES}),
-                              capture_output=True, text=True, timeout=1800)
+        proc = subprocess.run(
+            [magic_python, "-c", MAGIC_WORKER],
+            input=json.dumps({"pages": [[str(p), u] for p, u, _ in pages], "passes": PASSES}),
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         if proc.returncode == 0:
             data = json.loads(proc.stdout)
             report("magic-html", data["bodies"], data["seconds"])
@@ -238,8 +263,14 @@ def bench_bodies(f1_mod: Any, folder: Path, systems: list[str], magic_python: st
             print("%-16s failed: %s" % ("magic-html", (proc.stderr.strip().splitlines() or ["?"])[-1]))
     else:
         print("%-16s n/a (needs Python >= 3.12: pass --magic-html-python)" % "magic-html")
-    _print_ratios(rates, {"trafilatura+meta": "full extraction with metadata on both sides",
-                          "trafilatura": "its extract(): body text only, against our full extraction"}, inputs)
+    _print_ratios(
+        rates,
+        {
+            "trafilatura+meta": "full extraction with metadata on both sides",
+            "trafilatura": "its extract(): body text only, against our full extraction",
+        },
+        inputs,
+    )
 
 
 def fuzz(examples: int) -> None:
@@ -250,26 +281,67 @@ def fuzz(examples: int) -> None:
     from crawler.extract import extract
 
     site = ROOT / "crawler" / "demo" / "site" / "www.cfsn.cn"
-    seeds = [p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file() and p.suffix not in (".jpg", ".xlsx")]
+    seeds = [
+        p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file() and p.suffix not in (".jpg", ".xlsx")
+    ]
     failures: list[str] = []
     count = [0]
 
     mangled = st.builds(
         lambda page, cut, flips, junk: _mangle(page, cut, flips, junk),
-        st.sampled_from(seeds), st.floats(0, 1), st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)),
-                                                          max_size=20),
+        st.sampled_from(seeds),
+        st.floats(0, 1),
+        st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=20),
         st.binary(max_size=64),
     )
-    markup = st.lists(st.sampled_from(["<div>", "</div>", "<p>", "</p>", "<table><tr><td>", "<br>", "<img src=x>",
-                                       "<h1>", "</h1>", "来源：", "2021年9月1日", "（记者 张三）", "图片来源：", "<!--",
-                                       "<script>", "<meta charset=gbk>", "\x00", "&#0;", "<svg><a>", "中文", "text"]),
-                      max_size=200).map(lambda parts: "".join(parts).encode("utf-8"))
+    markup = st.lists(
+        st.sampled_from(
+            [
+                "<div>",
+                "</div>",
+                "<p>",
+                "</p>",
+                "<table><tr><td>",
+                "<br>",
+                "<img src=x>",
+                "<h1>",
+                "</h1>",
+                "来源：",
+                "2021年9月1日",
+                "（记者 张三）",
+                "图片来源：",
+                "<!--",
+                "<script>",
+                "<meta charset=gbk>",
+                "\x00",
+                "&#0;",
+                "<svg><a>",
+                "中文",
+                "text",
+            ]
+        ),
+        max_size=200,
+    ).map(lambda parts: "".join(parts).encode("utf-8"))
     inputs = st.one_of(st.binary(max_size=4096), mangled, markup)
 
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
-    @given(inputs, st.sampled_from(["https://www.cfsn.cn/news/detail/22/1.html", "http://example.gov.cn/art/2021/9/1/x.html",
-                                    "", "not a url"]))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        inputs,
+        st.sampled_from(
+            [
+                "https://www.cfsn.cn/news/detail/22/1.html",
+                "http://example.gov.cn/art/2021/9/1/x.html",
+                "",
+                "not a url",
+            ]
+        ),
+    )
     def one(data: bytes, url: str) -> None:
         count[0] += 1
         try:
@@ -298,8 +370,12 @@ def main() -> int:
     ap.add_argument("--shared", default=os.environ.get("FOODNEWS_SHARED", str(ROOT.parent / "shared")))
     ap.add_argument("--systems", default="project,trafilatura,gne")
     ap.add_argument("--magic-html-python", default=os.environ.get("MAGIC_HTML_PYTHON"))
-    ap.add_argument("--fuzz", type=int, default=10_000, help="generated inputs for the robustness check (0: skip)")
-    ap.add_argument("--passes", type=int, default=PASSES, help="timed passes per system and set; the fastest counts")
+    ap.add_argument(
+        "--fuzz", type=int, default=10_000, help="generated inputs for the robustness check (0: skip)"
+    )
+    ap.add_argument(
+        "--passes", type=int, default=PASSES, help="timed passes per system and set; the fastest counts"
+    )
     args = ap.parse_args()
     if args.passes < 1:
         print("bench_extract: --passes must be at least 1", file=sys.stderr)

@@ -41,8 +41,15 @@ def crawl_hostile(folder: Path) -> None:
     db = folder / "hostile.db"
     with HostileServer() as server:
         command = [sys.executable, "-m", "crawler.cli", "crawl", "cfsn", "--db", str(db)]
-        for setting in (f"CFSN_START_URLS={server.base_url}{COLUMN}", "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False",
-                        "CONCURRENT_REQUESTS_PER_DOMAIN=8", "DOWNLOAD_TIMEOUT=3", "RETRY_TIMES=0", "LOG_LEVEL=ERROR"):
+        for setting in (
+            f"CFSN_START_URLS={server.base_url}{COLUMN}",
+            "DOWNLOAD_DELAY=0",
+            "AUTOTHROTTLE_ENABLED=False",
+            "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+            "DOWNLOAD_TIMEOUT=3",
+            "RETRY_TIMES=0",
+            "LOG_LEVEL=ERROR",
+        ):
             command += ["-s", setting]
         started = time.monotonic()
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -57,8 +64,10 @@ def crawl_hostile(folder: Path) -> None:
     print("\n| page | reject reason |\n|---|---|")
     for name, (path, _) in ATTACKS.items():
         print(f"| {name} | {rejects.get(server.base_url + path, '(none)')} |")
-    print(f"\nexit status {os.waitstatus_to_exitcode(status)}, {seconds:.1f} s, "
-          f"peak RSS {usage.ru_maxrss / 1024:.0f} MB (goal: at most 300 MB)\n")
+    print(
+        f"\nexit status {os.waitstatus_to_exitcode(status)}, {seconds:.1f} s, "
+        f"peak RSS {usage.ru_maxrss / 1024:.0f} MB (goal: at most 300 MB)\n"
+    )
 
 
 def free_port() -> int:
@@ -85,11 +94,21 @@ def serve_hostile(folder: Path) -> None:
     with Archive(db) as archive:
         for i in range(43):
             body = HUGE if i < 3 else f"第{i}篇：市场监管部门通报奶粉抽检结果，部分产品检出问题。" * 20
-            archive.store(Article(url=f"https://www.cfsn.cn/news/detail/22/{i}.html", source="cfsn",
-                                  title=f"第{i}篇 奶粉抽检", body=body, language="zh-Hans"))
+            archive.store(
+                Article(
+                    url=f"https://www.cfsn.cn/news/detail/22/{i}.html",
+                    source="cfsn",
+                    title=f"第{i}篇 奶粉抽检",
+                    body=body,
+                    language="zh-Hans",
+                )
+            )
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -102,25 +121,42 @@ def serve_hostile(folder: Path) -> None:
         def sql(text: str) -> str:
             return base + "/foodnews.json?sql=" + quote(text)
 
-        many_calls = sql("with recursive n(i) as (select 1 union all select i + 1 from n limit 1000000) select "
-                         "count(foodnews_snippet((select body from articles where rowid = 1) || i, '奶粉')) from n")
+        many_calls = sql(
+            "with recursive n(i) as (select 1 union all select i + 1 from n limit 1000000) select "
+            "count(foodnews_snippet((select body from articles where rowid = 1) || i, '奶粉')) from n"
+        )
         requests = [
             ("SQL functions, a million calls", [many_calls]),
             ("the same, three at once", [many_calls] * 3),
-            ("foodnews_highlight of 3 huge bodies", [sql("select foodnews_highlight(body, '奶粉') from articles "
-                                                         "where rowid <= 3")]),
-            ("HTML search page, 2 huge bodies as snippets", [base + "/foodnews/articles?_search=" + quote("奶粉")
-                                                          + "&_col=title&_col=body&_size=2"]),
+            (
+                "foodnews_highlight of 3 huge bodies",
+                [sql("select foodnews_highlight(body, '奶粉') from articles where rowid <= 3")],
+            ),
+            (
+                "HTML search page, 2 huge bodies as snippets",
+                [base + "/foodnews/articles?_search=" + quote("奶粉") + "&_col=title&_col=body&_size=2"],
+            ),
             ("HTML search page, every column", [base + "/foodnews/articles?_search=" + quote("奶粉")]),
             ("hex(randomblob(250000000))", [sql("select hex(randomblob(250000000))")]),
-            ("200 rows of 800 KB", [sql("with recursive n(i) as (select 1 union all select i + 1 from n limit 200) "
-                                        "select hex(randomblob(400000)) from n")]),
+            (
+                "200 rows of 800 KB",
+                [
+                    sql(
+                        "with recursive n(i) as (select 1 union all select i + 1 from n limit 200) "
+                        "select hex(randomblob(400000)) from n"
+                    )
+                ],
+            ),
         ]
         print("## Hostile requests to `foodnews serve`\n")
-        print("| request | status | seconds | bytes | unrelated request made 0.3 s later |\n|---|---|---|---|---|")
+        print(
+            "| request | status | seconds | bytes | unrelated request made 0.3 s later |\n|---|---|---|---|---|"
+        )
         for name, urls in requests:
             results: list[dict[str, object]] = [{} for _ in urls]
-            threads = [threading.Thread(target=timed_get, args=(u, r)) for u, r in zip(urls, results, strict=True)]
+            threads = [
+                threading.Thread(target=timed_get, args=(u, r)) for u, r in zip(urls, results, strict=True)
+            ]
             for t in threads:
                 t.start()
             time.sleep(0.3)
@@ -129,8 +165,10 @@ def serve_hostile(folder: Path) -> None:
             for t in threads:
                 t.join()
             slowest = max(results, key=lambda r: float(r["seconds"]))  # type: ignore[arg-type]
-            print(f"| {name} | {slowest['status']} | {slowest['seconds']:.2f} | {slowest['bytes']:,} | "
-                  f"{other['status']} in {other['seconds']:.2f} s |")
+            print(
+                f"| {name} | {slowest['status']} | {slowest['seconds']:.2f} | {slowest['bytes']:,} | "
+                f"{other['status']} in {other['seconds']:.2f} s |"
+            )
         status = Path(f"/proc/{proc.pid}/status")
         if status.exists():
             hwm = next(line for line in status.read_text().splitlines() if line.startswith("VmHWM"))

@@ -65,13 +65,68 @@ SHAPES = {
 
 # Query terms are kept out of these lists: they enter the text through PLANTS (and jieba's filler) only,
 # at known rates. 食品 and 抽检 stay in the templates, so they are in most articles, as in real news.
-PLACES = ["北京市", "上海市", "广州市", "深圳市", "保定市", "石家庄市", "郑州市", "武汉市", "成都市", "西安市",
-          "杭州市", "南京市", "济南市", "长沙市", "昆明市", "哈尔滨市", "沈阳市", "福州市", "南宁市", "兰州市"]
+PLACES = [
+    "北京市",
+    "上海市",
+    "广州市",
+    "深圳市",
+    "保定市",
+    "石家庄市",
+    "郑州市",
+    "武汉市",
+    "成都市",
+    "西安市",
+    "杭州市",
+    "南京市",
+    "济南市",
+    "长沙市",
+    "昆明市",
+    "哈尔滨市",
+    "沈阳市",
+    "福州市",
+    "南宁市",
+    "兰州市",
+]
 AGENCIES = ["市场监督管理局", "卫生健康委员会", "农业农村局", "海关", "食品药品检验所", "疾病预防控制中心"]
-PRODUCTS = ["婴幼儿配方乳粉", "液态乳", "乳饮料", "猪肉", "牛肉", "鸡蛋", "大米", "面粉", "食用油", "蔬菜", "水果",
-            "茶叶", "白酒", "饮料", "糕点", "方便面", "调味品", "水产品", "豆制品", "冷冻食品"]
-CONTAMINANTS = ["黄曲霉毒素", "瘦肉精", "苏丹红", "重金属", "亚硝酸盐", "防腐剂", "甜蜜素", "铅", "镉", "二氧化硫",
-                "兽药残留", "霉菌", "酸价", "过氧化值", "苯甲酸"]
+PRODUCTS = [
+    "婴幼儿配方乳粉",
+    "液态乳",
+    "乳饮料",
+    "猪肉",
+    "牛肉",
+    "鸡蛋",
+    "大米",
+    "面粉",
+    "食用油",
+    "蔬菜",
+    "水果",
+    "茶叶",
+    "白酒",
+    "饮料",
+    "糕点",
+    "方便面",
+    "调味品",
+    "水产品",
+    "豆制品",
+    "冷冻食品",
+]
+CONTAMINANTS = [
+    "黄曲霉毒素",
+    "瘦肉精",
+    "苏丹红",
+    "重金属",
+    "亚硝酸盐",
+    "防腐剂",
+    "甜蜜素",
+    "铅",
+    "镉",
+    "二氧化硫",
+    "兽药残留",
+    "霉菌",
+    "酸价",
+    "过氧化值",
+    "苯甲酸",
+]
 TEMPLATES = [
     "{place}{agency}发布{product}抽检结果，共抽检样品{n}批次，其中{m}批次不合格。",
     "本次监督抽检依据《中华人民共和国食品安全法》及其实施条例等规定开展。",
@@ -130,10 +185,15 @@ class Generator:
     def _sentence(self, rnd: random.Random) -> str:
         if rnd.random() < 0.2:
             template = rnd.choice(TEMPLATES)
-            return template.format(place=rnd.choice(PLACES), agency=rnd.choice(AGENCIES),
-                                   product=rnd.choice(PRODUCTS), contaminant=rnd.choice(CONTAMINANTS),
-                                   contaminant2=rnd.choice(CONTAMINANTS), n=rnd.randint(10, 300),
-                                   m=rnd.randint(0, 9))
+            return template.format(
+                place=rnd.choice(PLACES),
+                agency=rnd.choice(AGENCIES),
+                product=rnd.choice(PRODUCTS),
+                contaminant=rnd.choice(CONTAMINANTS),
+                contaminant2=rnd.choice(CONTAMINANTS),
+                n=rnd.randint(10, 300),
+                m=rnd.randint(0, 9),
+            )
         filler = rnd.choices(self.words, cum_weights=self.cum_weights, k=rnd.randint(4, 14))
         cut = rnd.randint(1, len(filler))
         return "".join(filler[:cut]) + "，" + "".join(filler[cut:]) + rnd.choice("。。。！；")
@@ -149,8 +209,13 @@ class Generator:
         for rate, plant in PLANTS:
             if rnd.random() < rate:
                 sentences.insert(rnd.randrange(len(sentences) + 1), plant)
-        title = rnd.choice(PLACES) + rnd.choice(AGENCIES) + rnd.choice(["通报", "发布", "公布"]) + \
-            rnd.choice(PRODUCTS) + rnd.choice(["抽检结果", "召回信息", "监督检查情况", "风险提示"])
+        title = (
+            rnd.choice(PLACES)
+            + rnd.choice(AGENCIES)
+            + rnd.choice(["通报", "发布", "公布"])
+            + rnd.choice(PRODUCTS)
+            + rnd.choice(["抽检结果", "召回信息", "监督检查情况", "风险提示"])
+        )
         paragraphs, current = [], ""
         for sentence in sentences:
             current += sentence
@@ -166,13 +231,21 @@ class Generator:
         paragraphs, length = [], 0
         while length < target:
             paragraph = " ".join(
-                t.format(agency=rnd.choice(EN_AGENCIES), product=rnd.choice(EN_PRODUCTS),
-                         contaminant=rnd.choice(EN_CONTAMINANTS), n=rnd.randint(10, 300), m=rnd.randint(0, 9))
-                for t in rnd.choices(ENGLISH_TEMPLATES, k=rnd.randint(2, 5)))
+                t.format(
+                    agency=rnd.choice(EN_AGENCIES),
+                    product=rnd.choice(EN_PRODUCTS),
+                    contaminant=rnd.choice(EN_CONTAMINANTS),
+                    n=rnd.randint(10, 300),
+                    m=rnd.randint(0, 9),
+                )
+                for t in rnd.choices(ENGLISH_TEMPLATES, k=rnd.randint(2, 5))
+            )
             paragraphs.append(paragraph)
             length += len(paragraph)
-        title = f"{rnd.choice(EN_AGENCIES)}: {rnd.choice(['recall of', 'warning on', 'tests of'])} " \
-                f"{rnd.choice(EN_PRODUCTS)}"
+        title = (
+            f"{rnd.choice(EN_AGENCIES)}: {rnd.choice(['recall of', 'warning on', 'tests of'])} "
+            f"{rnd.choice(EN_PRODUCTS)}"
+        )
         return title, paragraphs
 
     def article(self, n: int) -> Article:
@@ -191,16 +264,37 @@ class Generator:
         published = f"{year}-{month:02d}-{day:02d}T{rnd.randint(7, 20):02d}:{rnd.randint(0, 59):02d}:00+08:00"
         source = rnd.choice(SOURCES)
         url = f"https://{source}.example/news/{n}.html"
-        images = [Image(url=f"https://{source}.example/upload/{n}.jpg", caption="现场图片", credit=rnd.choice(ORGS))] \
-            if rnd.random() < 0.1 else []
-        attachments = [Attachment(url=f"https://{source}.example/upload/{n}.xlsx", title="抽检结果.xlsx")] \
-            if rnd.random() < 0.05 else []
+        images = (
+            [
+                Image(
+                    url=f"https://{source}.example/upload/{n}.jpg",
+                    caption="现场图片",
+                    credit=rnd.choice(ORGS),
+                )
+            ]
+            if rnd.random() < 0.1
+            else []
+        )
+        attachments = (
+            [Attachment(url=f"https://{source}.example/upload/{n}.xlsx", title="抽检结果.xlsx")]
+            if rnd.random() < 0.05
+            else []
+        )
         return Article(
-            url=url, source=source, title=title, body="\n\n".join(paragraphs),
-            body_html="".join(f"<p>{p}</p>\n" for p in paragraphs), language=language,
-            organization=rnd.choice(ORGS), authors=[rnd.choice(["张伟", "王芳", "李娜", "刘洋", "陈静"])],
-            published=published, published_precision="minute", published_raw=published[:16].replace("T", " "),
-            fetched_at="2026-11-25T00:00:00+00:00", page_sha256=f"{n:064x}", images=images,
+            url=url,
+            source=source,
+            title=title,
+            body="\n\n".join(paragraphs),
+            body_html="".join(f"<p>{p}</p>\n" for p in paragraphs),
+            language=language,
+            organization=rnd.choice(ORGS),
+            authors=[rnd.choice(["张伟", "王芳", "李娜", "刘洋", "陈静"])],
+            published=published,
+            published_precision="minute",
+            published_raw=published[:16].replace("T", " "),
+            fetched_at="2026-11-25T00:00:00+00:00",
+            page_sha256=f"{n:064x}",
+            images=images,
             attachments=attachments,
         )
 
@@ -251,19 +345,28 @@ def build(db: Path, count: int, batch: int) -> dict[str, Any]:
     optimise = time.perf_counter() - optimise_started
     archive.close()
     seconds = time.perf_counter() - started
-    return {"articles": count, "build_seconds": round(seconds, 1), "optimize_seconds": round(optimise, 1),
-            "writer_cpu_seconds": round(time.process_time() - cpu, 1), "articles_per_second": round(count / seconds)}
+    return {
+        "articles": count,
+        "build_seconds": round(seconds, 1),
+        "optimize_seconds": round(optimise, 1),
+        "writer_cpu_seconds": round(time.process_time() - cpu, 1),
+        "articles_per_second": round(count / seconds),
+    }
 
 
 def sizes(db: Path, count: int) -> dict[str, Any]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        by_table = dict(conn.execute(
-            "select case when name like ? then ? when name like ? then ? else name end as t, sum(pgsize) "
-            "from dbstat group by t", [f"{search.TABLE4}%", search.TABLE4, f"{search.TABLE}%", search.TABLE]
-        ).fetchall())
-        text = conn.execute("select sum(length(cast(title as blob)) + length(cast(body as blob))) from articles"
-                            ).fetchone()[0]
+        by_table = dict(
+            conn.execute(
+                "select case when name like ? then ? when name like ? then ? else name end as t, sum(pgsize) "
+                "from dbstat group by t",
+                [f"{search.TABLE4}%", search.TABLE4, f"{search.TABLE}%", search.TABLE],
+            ).fetchall()
+        )
+        text = conn.execute(
+            "select sum(length(cast(title as blob)) + length(cast(body as blob))) from articles"
+        ).fetchone()[0]
     finally:
         conn.close()
     total = db.stat().st_size
@@ -312,12 +415,20 @@ async def query_latency(db: Path, repeat: int) -> dict[str, Any]:
                     own.append((time.perf_counter() - start) * 1000)
                     assert response.status_code == 200
                 timings += own
-                per_query[query] = {"hits": hits, "median_ms": round(statistics.median(own), 1),
-                                    "max_ms": round(max(own), 1)}
-            per_class[cls] = {"p50_ms": round(percentile(timings, 0.5), 1),
-                              "p95_ms": round(percentile(timings, 0.95), 1), "queries": per_query}
+                per_query[query] = {
+                    "hits": hits,
+                    "median_ms": round(statistics.median(own), 1),
+                    "max_ms": round(max(own), 1),
+                }
+            per_class[cls] = {
+                "p50_ms": round(percentile(timings, 0.5), 1),
+                "p95_ms": round(percentile(timings, 0.95), 1),
+                "queries": per_query,
+            }
         results[shape] = per_class
-        print(f"  {shape}: " + ", ".join(f"{c} p95 {v['p95_ms']} ms" for c, v in per_class.items()), flush=True)
+        print(
+            f"  {shape}: " + ", ".join(f"{c} p95 {v['p95_ms']} ms" for c, v in per_class.items()), flush=True
+        )
     return results
 
 
@@ -332,7 +443,9 @@ def like_scan(db: Path, queries: list[str]) -> dict[str, Any]:
             params = {"p": f"%{query}%"}
             start = time.perf_counter()
             count = conn.execute(f"select count(*) from articles where {where}", params).fetchone()[0]
-            conn.execute(f"select * from articles where {where} order by published desc limit 51", params).fetchall()
+            conn.execute(
+                f"select * from articles where {where} order by published desc limit 51", params
+            ).fetchall()
             out[query] = {"ms": round((time.perf_counter() - start) * 1000, 1), "hits": count}
             print(f"  LIKE {query}: {out[query]['ms']:,.0f} ms, {count:,} rows", flush=True)
     finally:
@@ -343,16 +456,25 @@ def like_scan(db: Path, queries: list[str]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1_000_000, help="size of the synthetic archive")
-    parser.add_argument("--db", type=Path, default=None, help="archive file (built when absent or of another size)")
+    parser.add_argument(
+        "--db", type=Path, default=None, help="archive file (built when absent or of another size)"
+    )
     parser.add_argument("--batch", type=int, default=2000, help="articles per transaction while building")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each query (after one warm-up)")
     parser.add_argument("--rebuild", action="store_true", help="build even if the file has the right size")
-    parser.add_argument("--like-queries", default="奶粉,三聚氰胺,邯郸,食品安全",
-                        help="comma-separated queries timed as a LIKE scan")
+    parser.add_argument(
+        "--like-queries",
+        default="奶粉,三聚氰胺,邯郸,食品安全",
+        help="comma-separated queries timed as a LIKE scan",
+    )
     args = parser.parse_args(argv)
     db = args.db or ROOT / "data" / "bench" / f"search-{args.articles}.db"
-    report: dict[str, Any] = {"articles": args.articles, "db": str(db), "sqlite": sqlite3.sqlite_version,
-                              "cpus": os.cpu_count()}
+    report: dict[str, Any] = {
+        "articles": args.articles,
+        "db": str(db),
+        "sqlite": sqlite3.sqlite_version,
+        "cpus": os.cpu_count(),
+    }
     existing = None
     if db.exists() and not args.rebuild:
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -374,7 +496,10 @@ def main(argv: list[str] | None = None) -> int:
             print("upgrading it (migrations, search indexes) ...", flush=True)
             started = time.perf_counter()
             Archive(db).close()
-            report["build"] = {**(report.get("build") or {}), "upgrade_seconds": round(time.perf_counter() - started, 1)}
+            report["build"] = {
+                **(report.get("build") or {}),
+                "upgrade_seconds": round(time.perf_counter() - started, 1),
+            }
             print(f"  upgraded in {report['build']['upgrade_seconds']:,} s", flush=True)
     else:
         print(f"building {db} with {args.articles:,} articles ...", flush=True)
@@ -386,10 +511,14 @@ def main(argv: list[str] | None = None) -> int:
     print("LIKE scan ...", flush=True)
     report["like"] = like_scan(db, [q for q in args.like_queries.split(",") if q])
     like_ms = statistics.median(v["ms"] for v in report["like"].values())
-    search_ms = {q: v["median_ms"] for c in ("2-char", "4-char")
-                 for q, v in report["latency"]["rows+count"][c]["queries"].items()}
-    report["like_vs_search"] = {q: round(report["like"][q]["ms"] / search_ms[q], 1)
-                                for q in report["like"] if q in search_ms}
+    search_ms = {
+        q: v["median_ms"]
+        for c in ("2-char", "4-char")
+        for q, v in report["latency"]["rows+count"][c]["queries"].items()
+    }
+    report["like_vs_search"] = {
+        q: round(report["like"][q]["ms"] / search_ms[q], 1) for q in report["like"] if q in search_ms
+    }
     db.with_suffix(".json").write_text(json.dumps(report, ensure_ascii=False, indent=2))
     print_report(report, like_ms)
     return 0
@@ -401,25 +530,35 @@ def print_report(report: dict[str, Any], like_ms: float) -> None:
     print()
     print(f"archive: {report['articles']:,} articles, SQLite {report['sqlite']}, {report['cpus']} CPUs")
     if build.get("build_seconds"):
-        print(f"build: {build['build_seconds']:,} s ({build['articles_per_second']:,} articles/s, "
-              f"optimize {build['optimize_seconds']} s)")
+        print(
+            f"build: {build['build_seconds']:,} s ({build['articles_per_second']:,} articles/s, "
+            f"optimize {build['optimize_seconds']} s)"
+        )
     if build.get("upgrade_seconds"):
         print(f"upgrade of an existing archive (migrations, search indexes): {build['upgrade_seconds']:,} s")
-    print(f"size: {size['bytes_per_article']:,} bytes/article in all; search indexes "
-          f"{size['index_bytes_per_article']:,} bytes/article = {size['index_over_text']}× the title+body text "
-          f"(bigrams {size.get('bigram_index_bytes_per_article', '?'):,}, "
-          f"quadgrams {size.get('quadgram_index_bytes_per_article', '?'):,})")
+    print(
+        f"size: {size['bytes_per_article']:,} bytes/article in all; search indexes "
+        f"{size['index_bytes_per_article']:,} bytes/article = {size['index_over_text']}× the title+body text "
+        f"(bigrams {size.get('bigram_index_bytes_per_article', '?'):,}, "
+        f"quadgrams {size.get('quadgram_index_bytes_per_article', '?'):,})"
+    )
     print()
     print(f"{'shape':<11} {'class':<12} {'p50 ms':>8} {'p95 ms':>8}   per query (median ms, hits)")
     for shape, classes in report["latency"].items():
         for cls, v in classes.items():
-            queries = ", ".join(f"{q} {d['median_ms']} ({d['hits'] if d['hits'] is not None else '-'})"
-                                for q, d in v["queries"].items())
+            queries = ", ".join(
+                f"{q} {d['median_ms']} ({d['hits'] if d['hits'] is not None else '-'})"
+                for q, d in v["queries"].items()
+            )
             print(f"{shape:<11} {cls:<12} {v['p50_ms']:>8} {v['p95_ms']:>8}   {queries}")
     print()
-    print(f"LIKE scan (count + first page): median {like_ms:,.0f} ms; "
-          + ", ".join(f"{q} {v['ms']:,.0f} ms" for q, v in report["like"].items()))
-    print("LIKE ÷ search (rows+count): " + ", ".join(f"{q} {x}×" for q, x in report["like_vs_search"].items()))
+    print(
+        f"LIKE scan (count + first page): median {like_ms:,.0f} ms; "
+        + ", ".join(f"{q} {v['ms']:,.0f} ms" for q, v in report["like"].items())
+    )
+    print(
+        "LIKE ÷ search (rows+count): " + ", ".join(f"{q} {x}×" for q, x in report["like_vs_search"].items())
+    )
 
 
 if __name__ == "__main__":

@@ -35,8 +35,9 @@ def _settings(db: str, overrides: dict[str, Any] | None = None) -> Any:
     return settings
 
 
-def run_crawl(spider: str, db: str, overrides: dict[str, Any] | None = None,
-              arguments: dict[str, str] | None = None) -> dict[str, Any]:
+def run_crawl(
+    spider: str, db: str, overrides: dict[str, Any] | None = None, arguments: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run one spider (with its spider ``arguments``) through the Scrapy engine into the archive at ``db``;
     returns the crawl's stats.
 
@@ -63,7 +64,9 @@ def run_crawl(spider: str, db: str, overrides: dict[str, Any] | None = None,
         try:
             Archive(db, timeout=settings.getfloat("FOODNEWS_DB_TIMEOUT")).close()
         except ArchiveError as exc:
-            raise CommandFailed(f"not crawling: {exc}; nothing was fetched, and no run could be recorded") from None
+            raise CommandFailed(
+                f"not crawling: {exc}; nothing was fetched, and no run could be recorded"
+            ) from None
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider)
     process.crawl(crawler, **(arguments or {}))
@@ -113,9 +116,14 @@ def _check_run(stats: dict[str, Any]) -> int:
         if not stats.get("archive/runs"):
             raise CommandFailed(f"not crawling: {error}; nothing was fetched, and no run could be recorded")
         lost = stats.get("archive/lost", 0)
-        raise CommandFailed(f"crawl failed: {error}; {lost} item{'s' if lost != 1 else ''} not stored; "
-                          + (f"the run could not be recorded ({unrecorded})" if unrecorded
-                             else "the run is recorded as failed in crawl_runs"))
+        raise CommandFailed(
+            f"crawl failed: {error}; {lost} item{'s' if lost != 1 else ''} not stored; "
+            + (
+                f"the run could not be recorded ({unrecorded})"
+                if unrecorded
+                else "the run is recorded as failed in crawl_runs"
+            )
+        )
     if stats.get("archive/unrecorded"):
         raise CommandFailed(f"the end of the run could not be recorded: {stats['archive/unrecorded']}")
     if stats.get("health/failed"):
@@ -179,8 +187,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
         parser = route(url)
         data = path.read_bytes()
         item = parser(data, url) if parser else extract(data, url)
-        out.write(json.dumps(item.to_dict() if hasattr(item, "to_dict") else _reject_dict(item),
-                             ensure_ascii=False) + "\n")
+        out.write(
+            json.dumps(item.to_dict() if hasattr(item, "to_dict") else _reject_dict(item), ensure_ascii=False)
+            + "\n"
+        )
     return 0
 
 
@@ -227,8 +237,11 @@ def cmd_import(args: argparse.Namespace) -> int:
             if line.problem and args.strict:
                 failure = f"import stopped at line {line.number} (--strict)"
                 break
-    print("imported {new} new, {changed} changed, {unchanged} unchanged, {rejected} rejected; {bad} bad "
-          "line{s} -> {db}".format(db=args.db, s="" if counts["bad"] == 1 else "s", **counts), flush=True)
+    print(
+        "imported {new} new, {changed} changed, {unchanged} unchanged, {rejected} rejected; {bad} bad "
+        "line{s} -> {db}".format(db=args.db, s="" if counts["bad"] == 1 else "s", **counts),
+        flush=True,
+    )
     if failure:
         raise CommandFailed(failure)
     return 1 if counts["bad"] else 0
@@ -242,7 +255,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from archive.store import ArchiveError
 
     if not Path(args.db).is_file():
-        raise UserError(f"no archive at {args.db}: crawl first (foodnews crawl cfsn --db {args.db}) or run the demo")
+        raise UserError(
+            f"no archive at {args.db}: crawl first (foodnews crawl cfsn --db {args.db}) or run the demo"
+        )
     _check_address(args.host, args.port)
     try:
         serve(args.db, host=args.host, port=args.port, live=args.live)
@@ -287,19 +302,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         replay = ReplayServer(port=args.replay_port)
     except OSError as exc:
-        raise UserError(f"cannot serve the replay site on 127.0.0.1:{args.replay_port}: {exc.strerror}; "
-                        "choose another --replay-port") from None
+        raise UserError(
+            f"cannot serve the replay site on 127.0.0.1:{args.replay_port}: {exc.strerror}; "
+            "choose another --replay-port"
+        ) from None
     # The crawl asks the replay for the real sites' URLs (crawler/replay.py) and stores those: a run on any
     # port finds the same articles.
     with replay:
         print(f"replay of the sources' sites at {replay.base_url}/ (www.cfsn.cn/index.html, ...)")
-        stats = run_crawl("cfsn", args.db, {
-            "FOODNEWS_REPLAY": replay.base_url,
-            "DOWNLOAD_DELAY": 0,
-            "AUTOTHROTTLE_ENABLED": False,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-            "LOG_LEVEL": os.environ.get("FOODNEWS_LOG_LEVEL", "WARNING"),
-        }, {"start_urls": ",".join(replay.start_urls())})
+        stats = run_crawl(
+            "cfsn",
+            args.db,
+            {
+                "FOODNEWS_REPLAY": replay.base_url,
+                "DOWNLOAD_DELAY": 0,
+                "AUTOTHROTTLE_ENABLED": False,
+                "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+                "LOG_LEVEL": os.environ.get("FOODNEWS_LOG_LEVEL", "WARNING"),
+            },
+            {"start_urls": ",".join(replay.start_urls())},
+        )
         _print_run(stats, args.db)
         status = _check_run(stats)
         if args.no_serve or status:
@@ -327,8 +349,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("crawl", help="crawl a source into the archive")
     p.add_argument("spider", help="source slug, e.g. cfsn (see `scrapy list`)")
     p.add_argument("--db", default=os.environ.get("FOODNEWS_DB", DEFAULT_DB), help="archive file")
-    p.add_argument("-a", "--arg", action="append", metavar="NAME=VALUE",
-                   help="a spider argument: start_urls=URL,URL or max_pages=N")
+    p.add_argument(
+        "-a",
+        "--arg",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a spider argument: start_urls=URL,URL or max_pages=N",
+    )
     p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting")
     p.set_defaults(func=cmd_crawl)
 
@@ -338,7 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="parse saved pages and print one JSON object per file")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--url", help="the page's original URL (routes to the source's parser)")
-    group.add_argument("--urls", metavar="MAP.json", help="JSON object: file name (with or without extension) -> URL")
+    group.add_argument(
+        "--urls", metavar="MAP.json", help="JSON object: file name (with or without extension) -> URL"
+    )
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(func=cmd_extract)
 
@@ -353,14 +382,21 @@ def build_parser() -> argparse.ArgumentParser:
         ("demo", DEMO_DB, cmd_demo, "crawl the built-in offline replay site, then serve the archive"),
     ):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("--db", default=default_db, help="archive file (its name is the database's name in URLs)")
+        p.add_argument(
+            "--db", default=default_db, help="archive file (its name is the database's name in URLs)"
+        )
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=_port, default=8001)
         if name == "serve":
-            p.add_argument("--live", action="store_true",
-                           help="serve an archive that a crawl is writing to (read-only, but not immutable)")
+            p.add_argument(
+                "--live",
+                action="store_true",
+                help="serve an archive that a crawl is writing to (read-only, but not immutable)",
+            )
         if name == "demo":
-            p.add_argument("--no-serve", action="store_true", help="crawl and write the archive, do not serve")
+            p.add_argument(
+                "--no-serve", action="store_true", help="crawl and write the archive, do not serve"
+            )
             p.add_argument("--replay-port", type=_port, default=8780, help="port of the local replay site")
         p.set_defaults(func=func)
     return parser

@@ -49,8 +49,10 @@ def problems(source: Source, tally: RunTally, stats: dict[str, Any]) -> list[str
         out.append(f"{tally.articles} articles, expected at least {expect.min_items}")
     rejected = tally.outcomes["rejected"]
     if rejected and rejected > expect.max_reject_share * (tally.articles + rejected):
-        out.append(f"{rejected} of {tally.articles + rejected} pages rejected, expected at most "
-                   f"{expect.max_reject_share:.0%}")
+        out.append(
+            f"{rejected} of {tally.articles + rejected} pages rejected, expected at most "
+            f"{expect.max_reject_share:.0%}"
+        )
     for name, rate in expect.fill_rates.items():
         if tally.articles and tally.filled[name] < rate * tally.articles:
             out.append(f"{name} on {tally.filled[name]} of {tally.articles} articles, expected {rate:.0%}")

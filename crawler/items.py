@@ -24,7 +24,9 @@ class Image:
 
     url: str | None = _doc("Absolute URL of the image file; None when the text gives only the caption.")
     caption: str | None = _doc("Caption as printed, without the credit; None when there is none.", None)
-    credit: str | None = _doc("Who the image is credited to (图片来源/摄影), as printed; None when not given.", None)
+    credit: str | None = _doc(
+        "Who the image is credited to (图片来源/摄影), as printed; None when not given.", None
+    )
 
 
 @dataclass
@@ -43,7 +45,9 @@ class Article:
     source: str = _doc("Slug of the spider that produced the item, e.g. 'cfsn'.")
     title: str = _doc("The article's headline as printed, without the site name.")
     body: str = _doc("Plain text of the article; paragraphs separated by one blank line; captions excluded.")
-    canonical_url: str = _doc("The page's canonical URL: <link rel=canonical>, else url without tracking query.", "")
+    canonical_url: str = _doc(
+        "The page's canonical URL: <link rel=canonical>, else url without tracking query.", ""
+    )
     authors: list[str] = _doc(
         "Byline persons (作者/记者/通讯员, names in a dateline lead); never editors.", factory=list
     )
@@ -66,7 +70,9 @@ class Article:
     images: list[Image] = _doc("Images in the body, in page order.", factory=list)
     attachments: list[Attachment] = _doc("Files linked as attachments, in page order.", factory=list)
     language: str | None = _doc("BCP 47 tag of the text: 'zh-Hans', 'zh-Hant' or 'en'.", None)
-    fetched_at: str | None = _doc("When the page was fetched, ISO 8601 UTC ('2026-11-25T08:21:47+00:00').", None)
+    fetched_at: str | None = _doc(
+        "When the page was fetched, ISO 8601 UTC ('2026-11-25T08:21:47+00:00').", None
+    )
     page_sha256: str | None = _doc("SHA-256 of the page's bytes as fetched: provenance of the item.", None)
     notes: list[str] = _doc(
         "Why a field is empty or how it was derived, e.g. 'published: no date on page'. Never silently dropped.",

@@ -48,8 +48,11 @@ def _raw_lines(stream: IO[bytes]) -> Iterator[bytes | None]:
 
 def _reject_for(data: dict[str, Any], problem: str) -> Reject | None:
     """A reject recording a bad line whose URL is usable, so that the page can be fetched again."""
-    reject = Reject(url=data.get("url"), reason=f"bad import line: {problem}"[:500],  # type: ignore[arg-type]
-                    source=data.get("source") or "import")
+    reject = Reject(
+        url=data.get("url"),
+        reason=f"bad import line: {problem}"[:500],  # type: ignore[arg-type]
+        source=data.get("source") or "import",
+    )
     if reject_problem(reject):
         reject.source = "import"
     return None if reject_problem(reject) else reject
@@ -74,8 +77,12 @@ def parse_line(number: int, raw: bytes | None) -> Line | None:
     if not isinstance(data, dict):
         return Line(number, None, "expected a JSON object")
     if data.get("rejected") or ("reason" in data and "title" not in data):
-        reject = Reject(url=data.get("url"), reason=data.get("reason"),  # type: ignore[arg-type]
-                        source=data.get("source") or "import", http_status=data.get("http_status"))
+        reject = Reject(
+            url=data.get("url"),
+            reason=data.get("reason"),  # type: ignore[arg-type]
+            source=data.get("source") or "import",
+            http_status=data.get("http_status"),
+        )
         problem = reject_problem(reject)
         return Line(number, _reject_for(data, problem) if problem else reject, problem)
     try:
@@ -96,7 +103,12 @@ def read_items(stream: IO[bytes]) -> Iterator[Line]:
     for number, raw in enumerate(_raw_lines(stream), 1):
         try:
             line = parse_line(number, raw)
-        except (RecursionError, MemoryError, ValueError, TypeError) as exc:  # one line's problem, not the file's
+        except (
+            RecursionError,
+            MemoryError,
+            ValueError,
+            TypeError,
+        ) as exc:  # one line's problem, not the file's
             line = Line(number, None, f"cannot read the line: {type(exc).__name__}: {exc}"[:300])
         if line is not None:
             yield line

@@ -73,11 +73,16 @@ def failure_reason(failure: Failure, settings: BaseSettings) -> tuple[str, int |
     if name == "DownloadCancelledError" and download_maxsize and received > download_maxsize:
         return f"response body grew past DOWNLOAD_MAXSIZE ({download_maxsize} bytes)", None
     if name in ("TimeoutError", "DownloadTimeoutError", "TCPTimedOutError"):
-        return f"no complete response within {settings.getfloat('DOWNLOAD_TIMEOUT'):g} s (DOWNLOAD_TIMEOUT)", None
+        return (
+            f"no complete response within {settings.getfloat('DOWNLOAD_TIMEOUT'):g} s (DOWNLOAD_TIMEOUT)",
+            None,
+        )
     if isinstance(value, IgnoreRequest) and "during decompression" in message:
         compressed = re.search(r"\((\d+) B compressed", message)
-        return (f"response decompresses to more than DOWNLOAD_MAXSIZE ({download_maxsize} bytes) from "
-                f"{compressed[1] if compressed else '?'} bytes"), None
+        return (
+            f"response decompresses to more than DOWNLOAD_MAXSIZE ({download_maxsize} bytes) from "
+            f"{compressed[1] if compressed else '?'} bytes"
+        ), None
     if isinstance(value, IgnoreRequest) and message == "max redirections reached":
         return f"more than {settings.getint('REDIRECT_MAX_TIMES')} redirects (REDIRECT_MAX_TIMES)", None
     if isinstance(value, IgnoreRequest) and message:

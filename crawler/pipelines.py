@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -20,8 +20,8 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.extract.text import normalize_space
-from crawler.items import Article, Reject
 from crawler.health import RunTally, problems
+from crawler.items import Article, Reject
 from crawler.sources import SLUG, for_url, of_spider, registry, source
 
 logger = logging.getLogger(__name__)
@@ -66,8 +66,19 @@ def _timestamp_problem(value: str | None) -> str | None:
 
 def _texts(item: Article) -> list[tuple[str, str]]:
     """Every text of an item with its field's name, for the character checks."""
-    texts = [(f, getattr(item, f)) for f in ("title", "body", "body_html", "editor", "organization",
-                                             "published_raw", "language", "page_sha256")]
+    texts = [
+        (f, getattr(item, f))
+        for f in (
+            "title",
+            "body",
+            "body_html",
+            "editor",
+            "organization",
+            "published_raw",
+            "language",
+            "page_sha256",
+        )
+    ]
     texts += [("authors", a) for a in item.authors] + [("notes", n) for n in item.notes]
     texts += [("images", t) for i in item.images for t in (i.caption, i.credit)]
     texts += [("attachments", a.title) for a in item.attachments]
@@ -81,7 +92,10 @@ def malformed(item: Article) -> str | None:
     lone surrogates in any text, ISO 8601 times with an offset. An item that fails this was not made by
     the engine (an edited or foreign JSON Lines file, say): ``foodnews import`` reports its line.
     """
-    for name, url, optional in (("url", item.url, False), ("canonical_url", item.canonical_url or None, True)):
+    for name, url, optional in (
+        ("url", item.url, False),
+        ("canonical_url", item.canonical_url or None, True),
+    ):
         problem = url_problem(url, optional=optional)
         if problem:
             return f"{name} {problem}" if name != "url" or url else "invalid url: missing"
@@ -134,8 +148,9 @@ def reject_problem(reject: Reject) -> str | None:
         return f"source is not a slug: {str(reject.source)[:70]!r}"
     if not isinstance(reject.reason, str) or _BAD_CHARS.search(reject.reason):
         return "reason is not a line of text"
-    if reject.http_status is not None and (not isinstance(reject.http_status, int)
-                                           or not 100 <= reject.http_status <= 999):
+    if reject.http_status is not None and (
+        not isinstance(reject.http_status, int) or not 100 <= reject.http_status <= 999
+    ):
         return f"http_status is not an HTTP status: {reject.http_status!r}"
     return None
 
@@ -280,9 +295,16 @@ class ArchivePipeline:
 
     def _finish(self, run: int, status: str, error: str | None, tally: RunTally) -> None:
         self.archive.finish_run(
-            run, status, error=error, pages_fetched=tally.pages, items_new=tally.outcomes["new"],
-            items_changed=tally.outcomes["changed"], items_unchanged=tally.outcomes["unchanged"],
-            items_rejected=tally.outcomes["rejected"], items_lost=tally.outcomes["lost"])
+            run,
+            status,
+            error=error,
+            pages_fetched=tally.pages,
+            items_new=tally.outcomes["new"],
+            items_changed=tally.outcomes["changed"],
+            items_unchanged=tally.outcomes["unchanged"],
+            items_rejected=tally.outcomes["rejected"],
+            items_lost=tally.outcomes["lost"],
+        )
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """Close each source's run: 'failed' when the archive failed or the source missed its expectations,

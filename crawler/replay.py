@@ -22,7 +22,9 @@ from scrapy.http import Response
 def replay_url(base: str, url: str) -> str:
     """Where the replay at ``base`` serves ``url``: its host becomes the first folder of the path."""
     parts = urlsplit(url)
-    return f"{base.rstrip('/')}/{parts.netloc}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
+    return f"{base.rstrip('/')}/{parts.netloc}{parts.path or '/'}" + (
+        f"?{parts.query}" if parts.query else ""
+    )
 
 
 class ReplayDownloadHandler(HTTP11DownloadHandler):  # type: ignore[misc]

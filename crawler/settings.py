@@ -26,7 +26,10 @@ DOWNLOAD_MAXSIZE = 4 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 1024 * 1024
 DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.RedirectLoopMiddleware": 610}
 # Scrapy's HTTP/1.1 handler, or, with FOODNEWS_REPLAY set (the demo, the tests), a local replay of the sites.
-DOWNLOAD_HANDLERS = {"http": "crawler.replay.ReplayDownloadHandler", "https": "crawler.replay.ReplayDownloadHandler"}
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.replay.ReplayDownloadHandler",
+    "https": "crawler.replay.ReplayDownloadHandler",
+}
 FOODNEWS_REPLAY = os.environ.get("FOODNEWS_REPLAY", "")
 # A source that keeps failing stops the run instead of hammering the site.
 CLOSESPIDER_ERRORCOUNT = 50

@@ -77,10 +77,19 @@ class Source:
 
     def row(self) -> dict[str, Any]:
         """The source's row in the archive's ``sources`` table."""
-        return {"slug": self.slug, "spider": self.spider, "name": self.name, "publisher": self.publisher,
-                "homepage": self.homepage, "country": self.country, "language": self.language,
-                "timezone": self.timezone, "region": self.region, "level": self.level,
-                "verified": int(self.verified)}
+        return {
+            "slug": self.slug,
+            "spider": self.spider,
+            "name": self.name,
+            "publisher": self.publisher,
+            "homepage": self.homepage,
+            "country": self.country,
+            "language": self.language,
+            "timezone": self.timezone,
+            "region": self.region,
+            "level": self.level,
+            "verified": int(self.verified),
+        }
 
 
 _SIMPLE = {f.name for f in fields(Source)} - {"spider", "start_urls", "hosts", "expectations", "options"}
@@ -90,17 +99,28 @@ def _source(spider: str, data: dict[str, Any], where: str) -> Source:
     unknown = set(data) - _SIMPLE - {"start_urls", "hosts", "expectations", "options"}
     if unknown:
         raise SourceError(f"{where}: unknown keys {sorted(unknown)}")
-    missing = [k for k in ("slug", "name", "publisher", "country", "language", "timezone", "homepage",
-                           "start_urls") if not data.get(k)]
+    missing = [
+        k
+        for k in ("slug", "name", "publisher", "country", "language", "timezone", "homepage", "start_urls")
+        if not data.get(k)
+    ]
     if missing:
         raise SourceError(f"{where}: missing {', '.join(missing)}")
     if not SLUG.fullmatch(str(data["slug"])):
         raise SourceError(f"{where}: slug {data['slug']!r} is not a slug (a-z, 0-9, '_', '.', '-')")
     start_urls = tuple(data["start_urls"])
-    hosts = tuple(data.get("hosts") or sorted({urlsplit(u).hostname or "" for u in (data["homepage"], *start_urls)}))
+    hosts = tuple(
+        data.get("hosts") or sorted({urlsplit(u).hostname or "" for u in (data["homepage"], *start_urls)})
+    )
     expectations = Expectations(**{**(data.get("expectations") or {})})
-    return Source(spider=spider, start_urls=start_urls, hosts=hosts, expectations=expectations,
-                  options=dict(data.get("options") or {}), **{k: v for k, v in data.items() if k in _SIMPLE})
+    return Source(
+        spider=spider,
+        start_urls=start_urls,
+        hosts=hosts,
+        expectations=expectations,
+        options=dict(data.get("options") or {}),
+        **{k: v for k, v in data.items() if k in _SIMPLE},
+    )
 
 
 def read_file(path: Path, spider: str) -> list[Source]:
@@ -111,8 +131,10 @@ def read_file(path: Path, spider: str) -> list[Source]:
     if "sources" not in data:
         return [_source(spider, data, path.name)]
     defaults = data.get("defaults") or {}
-    return [_source(spider, {**defaults, **entry}, f"{path.name}: {entry.get('slug', '?')}")
-            for entry in data["sources"]]
+    return [
+        _source(spider, {**defaults, **entry}, f"{path.name}: {entry.get('slug', '?')}")
+        for entry in data["sources"]
+    ]
 
 
 def _folder() -> Path:
@@ -126,7 +148,9 @@ def registry() -> dict[str, Source]:
     for path in sorted(_folder().glob("*.yaml")):
         for source in read_file(path, path.stem):
             if source.slug in found:
-                raise SourceError(f"{path.name}: slug {source.slug!r} is also a source of {found[source.slug].spider}")
+                raise SourceError(
+                    f"{path.name}: slug {source.slug!r} is also a source of {found[source.slug].spider}"
+                )
             found[source.slug] = source
     return found
 

@@ -108,9 +108,23 @@ def crawl_command(db: Path, target: ReplayServer | list[str], **settings: Any) -
     else:
         start_urls = target
     assert all("," not in url for url in start_urls)
-    values = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, **settings}
-    command = [sys.executable, "-m", "crawler.cli", "crawl", "cfsn", "--db", str(db),
-               "-a", "start_urls=" + ",".join(start_urls)]
+    values = {
+        "DOWNLOAD_DELAY": 0,
+        "AUTOTHROTTLE_ENABLED": False,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+        **settings,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "crawler.cli",
+        "crawl",
+        "cfsn",
+        "--db",
+        str(db),
+        "-a",
+        "start_urls=" + ",".join(start_urls),
+    ]
     for key, value in values.items():
         command += ["-s", f"{key}={value}"]
     return command
@@ -123,11 +137,18 @@ def crawl_env() -> dict[str, str]:
     return env
 
 
-def run_crawl(db: Path, target: ReplayServer | list[str], **settings: Any) -> subprocess.CompletedProcess[str]:
+def run_crawl(
+    db: Path, target: ReplayServer | list[str], **settings: Any
+) -> subprocess.CompletedProcess[str]:
     """Crawl through the real Scrapy engine (in a subprocess) into the archive at ``db``."""
     result = subprocess.run(
-        crawl_command(db, target, **settings), cwd=db.parent, env=crawl_env(), capture_output=True,
-        text=True, timeout=CRAWL_TIMEOUT, check=False,
+        crawl_command(db, target, **settings),
+        cwd=db.parent,
+        env=crawl_env(),
+        capture_output=True,
+        text=True,
+        timeout=CRAWL_TIMEOUT,
+        check=False,
     )
     assert result.returncode == 0, f"crawl failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return result
@@ -136,8 +157,12 @@ def run_crawl(db: Path, target: ReplayServer | list[str], **settings: Any) -> su
 def start_crawl(db: Path, target: ReplayServer | list[str], **settings: Any) -> subprocess.Popen[str]:
     """Start a crawl subprocess without waiting for it."""
     return subprocess.Popen(
-        crawl_command(db, target, **settings), cwd=db.parent, env=crawl_env(), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        crawl_command(db, target, **settings),
+        cwd=db.parent,
+        env=crawl_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -190,5 +215,12 @@ def one_error_line(stderr: str) -> str:
 
 def crawl(db: Path, target: ReplayServer | list[str], **settings: Any) -> subprocess.CompletedProcess[str]:
     """A crawl like :func:`run_crawl` that may fail: the caller looks at its exit status."""
-    return subprocess.run(crawl_command(db, target, **settings), cwd=db.parent, env=crawl_env(),
-                          capture_output=True, text=True, timeout=CRAWL_TIMEOUT, check=False)
+    return subprocess.run(
+        crawl_command(db, target, **settings),
+        cwd=db.parent,
+        env=crawl_env(),
+        capture_output=True,
+        text=True,
+        timeout=CRAWL_TIMEOUT,
+        check=False,
+    )

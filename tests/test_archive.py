@@ -24,12 +24,22 @@ BODY = "秋季学期开学在即，多地市场监管部门集中开展校园食
 
 def article(**changes: Any) -> Article:
     values: dict[str, Any] = {
-        "url": URL, "canonical_url": URL, "source": "cfsn", "title": "秋季开学在即 多地开展校园食品安全检查",
-        "body": BODY, "authors": ["王明"], "editor": "刘洋", "organization": "中国食品安全网",
-        "published": "2026-09-08T10:20:00+08:00", "published_precision": "minute",
-        "published_raw": "2026-09-08 10:20", "fetched_at": "2026-09-09T00:00:00+00:00",
-        "images": [Image("https://www.cfsn.cn/upload/a1.jpg", "启动仪式现场", "邯郸市市场监督管理局"),
-                   Image("https://www.cfsn.cn/upload/a2.jpg", "执法人员检查", None)],
+        "url": URL,
+        "canonical_url": URL,
+        "source": "cfsn",
+        "title": "秋季开学在即 多地开展校园食品安全检查",
+        "body": BODY,
+        "authors": ["王明"],
+        "editor": "刘洋",
+        "organization": "中国食品安全网",
+        "published": "2026-09-08T10:20:00+08:00",
+        "published_precision": "minute",
+        "published_raw": "2026-09-08 10:20",
+        "fetched_at": "2026-09-09T00:00:00+00:00",
+        "images": [
+            Image("https://www.cfsn.cn/upload/a1.jpg", "启动仪式现场", "邯郸市市场监督管理局"),
+            Image("https://www.cfsn.cn/upload/a2.jpg", "执法人员检查", None),
+        ],
         "attachments": [Attachment("https://www.cfsn.cn/upload/file/r.xlsx", "抽检结果.xlsx")],
         "language": "zh-Hans",
     }
@@ -53,8 +63,11 @@ def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ..
 def test_new_article(db: Path) -> None:
     with Archive(db) as archive:
         assert archive.store_article(article()) == "new"
-    (row,) = rows(db, "select id, url, title, body, authors, published, published_month, revision, "
-                      "first_seen from articles")
+    (row,) = rows(
+        db,
+        "select id, url, title, body, authors, published, published_month, revision, "
+        "first_seen from articles",
+    )
     assert row[0] == article_id(URL)
     assert row[1:4] == (URL, "秋季开学在即 多地开展校园食品安全检查", BODY)
     assert json.loads(row[4]) == ["王明"]
@@ -66,7 +79,8 @@ def test_new_article(db: Path) -> None:
         ("https://www.cfsn.cn/upload/a2.jpg", "执法人员检查", None),
     ]
     assert rows(db, "select url, title from attachments") == [
-        ("https://www.cfsn.cn/upload/file/r.xlsx", "抽检结果.xlsx")]
+        ("https://www.cfsn.cn/upload/file/r.xlsx", "抽检结果.xlsx")
+    ]
     assert rows(db, "select slug from sources") == [("cfsn",)]
 
 
@@ -79,7 +93,8 @@ def test_unchanged_article(db: Path) -> None:
     assert rows(db, "select count(*) from images") == [(2,)]
     assert rows(db, "select count(*) from attachments") == [(1,)]
     assert rows(db, "select revision, first_seen, last_seen from articles") == [
-        (1, "2026-09-09T00:00:00+00:00", "2026-09-10T00:00:00+00:00")]
+        (1, "2026-09-09T00:00:00+00:00", "2026-09-10T00:00:00+00:00")
+    ]
 
 
 def test_changed_article_keeps_old_text_in_revisions(db: Path) -> None:
@@ -88,9 +103,12 @@ def test_changed_article_keeps_old_text_in_revisions(db: Path) -> None:
         archive.store_article(article())
         later = "2026-09-10T00:00:00+00:00"
         assert archive.store_article(article(body=new_body, fetched_at=later)) == "changed"
-        assert archive.store_article(article(title="更正：多地开展校园食品安全检查", body=new_body)) == "changed"
+        assert (
+            archive.store_article(article(title="更正：多地开展校园食品安全检查", body=new_body)) == "changed"
+        )
     assert rows(db, "select title, body, revision from articles") == [
-        ("更正：多地开展校园食品安全检查", new_body, 3)]
+        ("更正：多地开展校园食品安全检查", new_body, 3)
+    ]
     revisions = rows(db, "select revision, title, body, changed from revisions order by revision")
     assert [(r[0], r[1], r[2]) for r in revisions] == [
         (1, article().title, BODY),
@@ -104,12 +122,15 @@ def test_images_and_attachments_replaced_without_duplicates(db: Path) -> None:
     with Archive(db) as archive:
         archive.store_article(article())
         archive.store_article(article())
-        archive.store_article(article(images=[Image("https://www.cfsn.cn/upload/b.jpg", "新图", None)],
-                                      attachments=[]))
-        archive.store_article(article(images=[Image("https://www.cfsn.cn/upload/b.jpg", "新图", None)],
-                                      attachments=[]))
+        archive.store_article(
+            article(images=[Image("https://www.cfsn.cn/upload/b.jpg", "新图", None)], attachments=[])
+        )
+        archive.store_article(
+            article(images=[Image("https://www.cfsn.cn/upload/b.jpg", "新图", None)], attachments=[])
+        )
     assert rows(db, "select position, url, caption from images") == [
-        (0, "https://www.cfsn.cn/upload/b.jpg", "新图")]
+        (0, "https://www.cfsn.cn/upload/b.jpg", "新图")
+    ]
     assert rows(db, "select count(*) from attachments") == [(0,)]
     # Only images changed: not a new revision of the text.
     assert rows(db, "select count(*) from revisions") == [(1,)]
@@ -161,14 +182,25 @@ def test_crawl_runs(db: Path) -> None:
     with Archive(db) as archive:
         run = archive.start_run("cfsn")
         assert rows(db, "select spider, status, finished from crawl_runs where id = ?", (run,)) == [
-            ("cfsn", "running", None)]
-        archive.finish_run(run, "finished", pages_fetched=5, items_new=3, items_changed=1, items_unchanged=0,
-                           items_rejected=1)
+            ("cfsn", "running", None)
+        ]
+        archive.finish_run(
+            run,
+            "finished",
+            pages_fetched=5,
+            items_new=3,
+            items_changed=1,
+            items_unchanged=0,
+            items_rejected=1,
+        )
         second = archive.start_run("cfsn")
     assert second != run
     ((status, started, finished, *counts),) = rows(
-        db, "select status, started, finished, pages_fetched, items_new, items_changed, items_unchanged, "
-            "items_rejected from crawl_runs where id = ?", (run,))
+        db,
+        "select status, started, finished, pages_fetched, items_new, items_changed, items_unchanged, "
+        "items_rejected from crawl_runs where id = ?",
+        (run,),
+    )
     assert status == "finished" and started <= finished
     assert counts == [5, 3, 1, 0, 1]
 
@@ -241,7 +273,9 @@ def test_an_item_the_archive_cannot_store_becomes_a_reject(db: Path) -> None:
     ((reason,),) = rows(db, "select reason from rejects where url = ?", (URL,))
     assert reason.startswith("cannot store:") and "surrogate" in reason
     assert rows(db, "select url from articles") == [(URL + "?2",)]
-    ((new, rejected, lost, error),) = rows(db, "select items_new, items_rejected, items_lost, error from crawl_runs")
+    ((new, rejected, lost, error),) = rows(
+        db, "select items_new, items_rejected, items_lost, error from crawl_runs"
+    )
     assert (new, rejected, lost) == (1, 1, 0)
     assert error.startswith("expectations not met: fetched nothing;") and "store" not in error
 
@@ -256,8 +290,9 @@ def _extract_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[
     entries = [e for e in EXPECTED if page_file(SITE_DIR, e["path"]).is_file()]
     files = [page_file(SITE_DIR, e["path"]) for e in entries]
     url_map = tmp_path / "urls.json"
-    url_map.write_text(json.dumps({f.name: "https://www.cfsn.cn" + e["path"]
-                                   for f, e in zip(files, entries, strict=True)}))
+    url_map.write_text(
+        json.dumps({f.name: "https://www.cfsn.cn" + e["path"] for f, e in zip(files, entries, strict=True)})
+    )
     capsys.readouterr()
     assert main(["extract", "--urls", str(url_map), *map(str, files)]) == 0
     out = capsys.readouterr().out
@@ -276,14 +311,22 @@ def test_import_extract_output(tmp_path: Path, capsys: pytest.CaptureFixture[str
     titles = dict(rows(db, "select url, title from articles"))
     assert titles == {"https://www.cfsn.cn" + e["path"]: e["title"] for e in valid}
     assert sorted(r[0] for r in rows(db, "select url from rejects")) == sorted(
-        "https://www.cfsn.cn" + e["path"] for e in invalid)
+        "https://www.cfsn.cn" + e["path"] for e in invalid
+    )
     assert rows(db, "select distinct source from articles") == [("cfsn",)]
     expected_images = sum(len(e["images"]) for e in valid)
     expected_attachments = sum(len(e["attachments"]) for e in valid)
-    before = {t: rows(db, f"select count(*) from {t}")[0][0]
-              for t in ("articles", "revisions", "images", "attachments", "rejects")}
-    assert before == {"articles": len(valid), "revisions": len(valid), "images": expected_images,
-                      "attachments": expected_attachments, "rejects": len(invalid)}
+    before = {
+        t: rows(db, f"select count(*) from {t}")[0][0]
+        for t in ("articles", "revisions", "images", "attachments", "rejects")
+    }
+    assert before == {
+        "articles": len(valid),
+        "revisions": len(valid),
+        "images": expected_images,
+        "attachments": expected_attachments,
+        "rejects": len(invalid),
+    }
     printed = capsys.readouterr().out
     assert f"{len(valid)} new" in printed and f"{len(invalid)} rejected" in printed
 

@@ -90,8 +90,9 @@ def test_extract_bad_url_map(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     one_line_error(capsys)
 
 
-def test_crawl_unknown_spider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_crawl_unknown_spider(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     capsys.readouterr()
@@ -123,7 +124,13 @@ def test_usage_error_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_scrapy_list_from_repo_root() -> None:
-    result = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=REPO_ROOT, env=crawl_env(),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "list"],
+        cwd=REPO_ROOT,
+        env=crawl_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["cfsn"]

@@ -24,7 +24,9 @@ from crawler.items import Article, Attachment, Image, Reject
 from crawler.parsers.cfsn import parse_article
 
 SITE = Path(__file__).resolve().parents[1] / "crawler" / "demo" / "site" / "www.cfsn.cn"
-EXPECTED = json.loads((Path(__file__).parent / "fixtures" / "cfsn" / "expected.json").read_text(encoding="utf-8"))
+EXPECTED = json.loads(
+    (Path(__file__).parent / "fixtures" / "cfsn" / "expected.json").read_text(encoding="utf-8")
+)
 BASE = "https://www.cfsn.cn"
 
 
@@ -35,7 +37,9 @@ def _build(db_path: Path) -> list[Article]:
         for entry in EXPECTED:
             page = SITE / entry["path"].lstrip("/").replace("?", "@")
             if not page.exists():
-                archive.store(Reject(url=BASE + entry["path"], reason="HTTP 404", source="cfsn", http_status=404))
+                archive.store(
+                    Reject(url=BASE + entry["path"], reason="HTTP 404", source="cfsn", http_status=404)
+                )
                 continue
             item = parse_article(page.read_bytes(), BASE + entry["path"])
             archive.store(item)
@@ -73,8 +77,13 @@ async def test_every_table_and_column_is_described(ds) -> None:  # type: ignore[
     tables = metadata["databases"]["foodnews"]["tables"]
     db = ds.get_database("foodnews")
     for table in await db.table_names():
-        if await db.execute_fn(lambda conn, t=table: conn.execute(
-                "select sql from sqlite_master where name = ?", [t]).fetchone()[0].startswith("CREATE VIRTUAL")):
+        if await db.execute_fn(
+            lambda conn, t=table: (
+                conn.execute("select sql from sqlite_master where name = ?", [t])
+                .fetchone()[0]
+                .startswith("CREATE VIRTUAL")
+            )
+        ):
             continue
         if table.startswith("articles_search") or table in ("_sqlite_migrations", "_search_index"):
             assert tables[table]["hidden"] is True
@@ -107,8 +116,14 @@ async def test_article_view_is_readable_and_links_the_original(ds, archive_db) -
 async def test_database_name_follows_the_file_name(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
     with Archive(path) as archive:
-        archive.store(Article(url="https://example.org/a", source="demo", title="Recall of infant formula",
-                              body="The regulator announced a recall of infant formula today."))
+        archive.store(
+            Article(
+                url="https://example.org/a",
+                source="demo",
+                title="Recall of infant formula",
+                body="The regulator announced a recall of infant formula today.",
+            )
+        )
     ds = make_datasette(path)
     response = await ds.client.get("/other/articles.json?_shape=objects")
     assert response.status_code == 200
@@ -121,10 +136,17 @@ async def test_scraped_markup_is_escaped_in_the_article_view(tmp_path: Path) -> 
     path = tmp_path / "foodnews.db"
     payload = '<script>alert(1)</script><img src=x onerror="alert(2)">'
     with Archive(path) as archive:
-        archive.store(Article(
-            url="https://example.org/x", source="demo", title="标题" + payload, body="正文" + payload * 2,
-            organization=payload, authors=[payload], images=[Image(url="javascript:alert(3)", caption=payload)],
-        ))
+        archive.store(
+            Article(
+                url="https://example.org/x",
+                source="demo",
+                title="标题" + payload,
+                body="正文" + payload * 2,
+                organization=payload,
+                authors=[payload],
+                images=[Image(url="javascript:alert(3)", caption=payload)],
+            )
+        )
     ds = make_datasette(path)
     row = (await ds.client.get("/foodnews/articles.json?_shape=objects")).json()["rows"][0]
     html = (await ds.client.get(f"/foodnews/articles/{row['id']}")).text
@@ -146,7 +168,9 @@ def test_foodnews_serve_over_http(archive_db) -> None:  # type: ignore[no-untype
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "crawler.cli", "serve", "--db", str(path), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         url = f"http://127.0.0.1:{port}/foodnews/articles.json?_shape=objects&_size=max"
@@ -164,7 +188,9 @@ def test_foodnews_serve_over_http(archive_db) -> None:  # type: ignore[no-untype
                     raise AssertionError(f"serve did not answer: {proc.communicate()[0]}") from None
                 time.sleep(0.2)
         assert {r["title"] for r in data["rows"]} == {a.title for a in articles}
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/foodnews/rejects.json?_shape=objects") as response:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/foodnews/rejects.json?_shape=objects"
+        ) as response:
             rejects = json.load(response)["rows"]
         assert len(rejects) == sum(1 for e in EXPECTED if not e["valid"])
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/databases.json") as response:
@@ -190,13 +216,23 @@ async def test_article_view_sanitises_body_html_and_diffs_revisions(tmp_path: Pa
         '<iframe src="https://evil.example/"></iframe><script>alert(4)</script><p style="color:red">第二段</p>'
     )
     first = Article(
-        url="https://www.cfsn.cn/news/1.html", source="demo", title="抽检结果公告", body="第一段\n\n第二段",
-        body_html=body_html, organization="市场监管局", authors=["张三", "李四"],
-        published="2025-03-01T10:00:00+08:00", published_precision="minute",
-        images=[Image(url="https://www.cfsn.cn/a.jpg", caption="现场图片", credit="市场监管局"),
-                Image(url="javascript:alert(5)", caption="坏链接")],
-        attachments=[Attachment(url="https://www.cfsn.cn/results.xlsx", title="抽检结果.xlsx"),
-                     Attachment(url="javascript:alert(6)", title="坏附件")],
+        url="https://www.cfsn.cn/news/1.html",
+        source="demo",
+        title="抽检结果公告",
+        body="第一段\n\n第二段",
+        body_html=body_html,
+        organization="市场监管局",
+        authors=["张三", "李四"],
+        published="2025-03-01T10:00:00+08:00",
+        published_precision="minute",
+        images=[
+            Image(url="https://www.cfsn.cn/a.jpg", caption="现场图片", credit="市场监管局"),
+            Image(url="javascript:alert(5)", caption="坏链接"),
+        ],
+        attachments=[
+            Attachment(url="https://www.cfsn.cn/results.xlsx", title="抽检结果.xlsx"),
+            Attachment(url="javascript:alert(6)", title="坏附件"),
+        ],
     )
     second = dataclasses.replace(first, title="抽检结果公告（更新）", body="第一段\n\n第二段，新增一句。")
     with Archive(path) as archive:
@@ -209,14 +245,20 @@ async def test_article_view_sanitises_body_html_and_diffs_revisions(tmp_path: Pa
     for bad in ('href="javascript:', 'src="javascript:', "<svg", "<iframe", "<script", "style="):
         assert bad not in article, bad
     assert not re.search(r"<[^>]*\son\w+=", article), "an event handler attribute survived"
-    assert "<span class=\"url\">javascript:alert(5)</span>" in article  # shown as text, not as a link
-    assert '<a href="https://www.cfsn.cn/news/detail/2.html" rel="noopener noreferrer nofollow">相对链接</a>' in article
+    assert '<span class="url">javascript:alert(5)</span>' in article  # shown as text, not as a link
+    assert (
+        '<a href="https://www.cfsn.cn/news/detail/2.html" rel="noopener noreferrer nofollow">相对链接</a>'
+        in article
+    )
     assert 'src="https://www.cfsn.cn/news/pic.jpg"' in article
     assert "<h1>抽检结果公告（更新）</h1>" in article
     assert "市场监管局" in article and "张三、李四" in article and "2025-03-01 10:00:00+08:00" in article
     assert '<a href="https://www.cfsn.cn/news/1.html" rel="noopener noreferrer nofollow">' in article
     assert "<figcaption>现场图片 — 市场监管局</figcaption>" in article and "坏链接" in article
-    assert '<a href="https://www.cfsn.cn/results.xlsx" rel="noopener noreferrer nofollow">抽检结果.xlsx</a>' in article
+    assert (
+        '<a href="https://www.cfsn.cn/results.xlsx" rel="noopener noreferrer nofollow">抽检结果.xlsx</a>'
+        in article
+    )
     assert "坏附件" in article
     # Revision 2 says what changed, as a diff of the old and new text.
     assert "changed title, body" in article
@@ -258,8 +300,10 @@ async def test_journalist_tools_are_configured(ds) -> None:  # type: ignore[no-u
     assert latest and all(r["source"] == "cfsn" for r in latest) and len(latest) <= 10
     search_page = (await ds.client.get("/foodnews/search", params={"q": "食品"})).text
     first = latest[0]["article"]
-    assert f'<a href="/foodnews/articles/{first}">{first}</a>' in (
-        await ds.client.get("/foodnews/latest_per_source")).text
+    assert (
+        f'<a href="/foodnews/articles/{first}">{first}</a>'
+        in (await ds.client.get("/foodnews/latest_per_source")).text
+    )
     assert "<mark>食品</mark>" in search_page
     failures = (await ds.client.get("/foodnews/sampling_failures.json?_shape=objects")).json()["rows"]
     assert len(failures) == sum(1 for e in EXPECTED if not e["valid"])
@@ -274,18 +318,21 @@ def test_data_dictionary_is_up_to_date() -> None:
     assert doc.read_text(encoding="utf-8") == render(), "run: python -m archive.datadict > docs/schema.md"
 
 
-@pytest.mark.parametrize(("url", "safe"), [
-    ("https://www.cfsn.cn/a.html", True),
-    ("http://127.0.0.1:8780/x", True),
-    ("javascript:alert(1)", False),
-    (" JavaScript:alert(1)", False),
-    ("java\nscript:alert(1)", False),
-    ("data:text/html,<script>alert(1)</script>", False),
-    ("//evil.example/x", False),
-    ("/relative/path", False),
-    ("vbscript:msgbox(1)", False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("https://www.cfsn.cn/a.html", True),
+        ("http://127.0.0.1:8780/x", True),
+        ("javascript:alert(1)", False),
+        (" JavaScript:alert(1)", False),
+        ("java\nscript:alert(1)", False),
+        ("data:text/html,<script>alert(1)</script>", False),
+        ("//evil.example/x", False),
+        ("/relative/path", False),
+        ("vbscript:msgbox(1)", False),
+        (None, False),
+    ],
+)
 def test_only_http_urls_become_links(url: str | None, safe: bool) -> None:
     from archive.article import safe_url
 

@@ -6,8 +6,13 @@ import pytest
 
 from crawler.extract.decode import decode_html
 
-SIMPLIFIED = "市场监管总局发布食品安全抽检信息，要求各地加强对乳制品、肉制品和食用油的监督检查，发现问题及时处置。" * 8
-TRADITIONAL = "食物安全中心公布食品抽樣檢測結果，提醒市民購買乳製品及肉類時留意標籤，發現問題應立即停止食用並通知當局。" * 8
+SIMPLIFIED = (
+    "市场监管总局发布食品安全抽检信息，要求各地加强对乳制品、肉制品和食用油的监督检查，发现问题及时处置。" * 8
+)
+TRADITIONAL = (
+    "食物安全中心公布食品抽樣檢測結果，提醒市民購買乳製品及肉類時留意標籤，發現問題應立即停止食用並通知當局。"
+    * 8
+)
 
 
 def _page(text: str, declared: str | None) -> str:

@@ -70,9 +70,14 @@ def crawled(replay: ReplayServer, tmp_path_factory: pytest.TempPathFactory) -> t
 
 def test_crawl_stores_every_valid_article(crawled: tuple[Path, str, str]) -> None:
     db, base, _ = crawled
-    got = {row[0]: row[1:] for row in query(
-        db, "select url, title, published, body, authors, editor, organization, source, language "
-            "from articles")}
+    got = {
+        row[0]: row[1:]
+        for row in query(
+            db,
+            "select url, title, published, body, authors, editor, organization, source, language "
+            "from articles",
+        )
+    }
     assert len(got) == len(VALID)
     assert set(got) == {base + e["path"] for e in VALID}
     for entry in VALID:
@@ -84,20 +89,32 @@ def test_crawl_stores_every_valid_article(crawled: tuple[Path, str, str]) -> Non
         assert len(body.split("\n\n")) == entry["paragraphs"]
         assert json.loads(authors) == entry["authors"]
         assert (editor, organization, source, language) == (
-            entry["editor"], entry["organization"], "cfsn", entry["language"])
+            entry["editor"],
+            entry["organization"],
+            "cfsn",
+            entry["language"],
+        )
 
 
 def test_crawl_stores_images_and_attachments(crawled: tuple[Path, str, str]) -> None:
     db, base, _ = crawled
     for entry in VALID:
         url = base + entry["path"]
-        images = query(db, "select i.url, i.caption, i.credit from images i join articles a "
-                           "on a.id = i.article_id where a.url = ? order by i.position", (url,))
+        images = query(
+            db,
+            "select i.url, i.caption, i.credit from images i join articles a "
+            "on a.id = i.article_id where a.url = ? order by i.position",
+            (url,),
+        )
         assert len(images) == len(entry["images"])
         for (img_url, caption, credit), want in zip(images, entry["images"], strict=True):
             assert img_url == base + want["url"] and (caption, credit) == (want["caption"], want["credit"])
-        files = query(db, "select f.title from attachments f join articles a on a.id = f.article_id "
-                          "where a.url = ? order by f.position", (url,))
+        files = query(
+            db,
+            "select f.title from attachments f join articles a on a.id = f.article_id "
+            "where a.url = ? order by f.position",
+            (url,),
+        )
         assert [f[0] for f in files] == [a["title"] for a in entry["attachments"]]
 
 
@@ -116,8 +133,11 @@ def test_crawl_records_rejects(crawled: tuple[Path, str, str]) -> None:
 
 def test_crawl_run_is_recorded(crawled: tuple[Path, str, str]) -> None:
     db, _, stdout = crawled
-    runs = query(db, "select spider, status, started, finished, pages_fetched, items_new, items_changed, "
-                     "items_unchanged, items_rejected from crawl_runs")
+    runs = query(
+        db,
+        "select spider, status, started, finished, pages_fetched, items_new, items_changed, "
+        "items_unchanged, items_rejected from crawl_runs",
+    )
     assert len(runs) == 1
     spider, status, started, finished, pages, new, changed, unchanged, rejected = runs[0]
     assert (spider, status) == ("cfsn", "finished")
@@ -181,10 +201,16 @@ def test_recrawl_adds_no_rows(recrawled: dict[str, Any]) -> None:
     first, second = recrawled["counts1"], recrawled["counts2"]
     assert first["articles"] == len(VALID) and first["rejects"] == len(INVALID)
     assert {k: v for k, v in second.items() if k != "crawl_runs"} == {
-        k: v for k, v in first.items() if k != "crawl_runs"}
+        k: v for k, v in first.items() if k != "crawl_runs"
+    }
     assert (first["crawl_runs"], second["crawl_runs"]) == (1, 2)
-    assert _run(recrawled["db"], 2) == {"status": "finished", "items_new": 0, "items_changed": 0,
-                                        "items_unchanged": len(VALID), "items_rejected": len(INVALID)}
+    assert _run(recrawled["db"], 2) == {
+        "status": "finished",
+        "items_new": 0,
+        "items_changed": 0,
+        "items_unchanged": len(VALID),
+        "items_rejected": len(INVALID),
+    }
 
 
 def test_recrawl_counts_rejects_again(recrawled: dict[str, Any]) -> None:
@@ -196,21 +222,30 @@ def test_changed_page_gets_one_revision(recrawled: dict[str, Any]) -> None:
     second, third = recrawled["counts2"], recrawled["counts3"]
     assert third["revisions"] == second["revisions"] + 1
     assert {k: third[k] for k in ("articles", "images", "attachments", "rejects")} == {
-        k: second[k] for k in ("articles", "images", "attachments", "rejects")}
+        k: second[k] for k in ("articles", "images", "attachments", "rejects")
+    }
     sql = "select title, body, revision, id from articles where url = ?"
     ((title, body, revision, aid),) = query(db, sql, (url,))
     assert title == NEW_TITLE
     assert body.endswith(NEW_ENDING) and CHANGED["body_last"] not in body
     assert body.startswith(CHANGED["body_first"])
     assert revision == 2
-    revisions = query(db, "select revision, title, body, changed from revisions where article_id = ? "
-                          "order by revision", (aid,))
+    revisions = query(
+        db,
+        "select revision, title, body, changed from revisions where article_id = ? order by revision",
+        (aid,),
+    )
     assert [r[0] for r in revisions] == [1, 2]
     assert revisions[0][1] == CHANGED["title"] and revisions[0][2].endswith(CHANGED["body_last"])
     assert revisions[1][1] == NEW_TITLE and revisions[1][2] == body
     assert sorted(json.loads(revisions[1][3])) == ["body", "title"]
-    assert _run(db, 3) == {"status": "finished", "items_new": 0, "items_changed": 1,
-                           "items_unchanged": len(VALID) - 1, "items_rejected": len(INVALID)}
+    assert _run(db, 3) == {
+        "status": "finished",
+        "items_new": 0,
+        "items_changed": 1,
+        "items_unchanged": len(VALID) - 1,
+        "items_rejected": len(INVALID),
+    }
     others = query(db, "select count(*) from articles where revision != 1")
     assert others == [(1,)]
 
@@ -224,17 +259,34 @@ def test_demo_twice_on_two_ports(tmp_path: Path) -> None:
     db = tmp_path / "demo" / "foodnews.db"
     counts = []
     for _ in range(2):
-        command = [sys.executable, "-m", "crawler.cli", "demo", "--no-serve", "--db", str(db),
-                   "--replay-port", str(free_port())]
-        result = subprocess.run(command, cwd=tmp_path, env=crawl_env(), capture_output=True, text=True,
-                                timeout=CRAWL_TIMEOUT, check=False)
+        command = [
+            sys.executable,
+            "-m",
+            "crawler.cli",
+            "demo",
+            "--no-serve",
+            "--db",
+            str(db),
+            "--replay-port",
+            str(free_port()),
+        ]
+        result = subprocess.run(
+            command,
+            cwd=tmp_path,
+            env=crawl_env(),
+            capture_output=True,
+            text=True,
+            timeout=CRAWL_TIMEOUT,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr
         assert "crawl finished" in result.stdout
         counts.append(table_counts(db))
     assert counts[0]["articles"] == len(VALID)
     assert counts[0]["rejects"] == len(INVALID)
     assert {k: v for k, v in counts[1].items() if k != "crawl_runs"} == {
-        k: v for k, v in counts[0].items() if k != "crawl_runs"}
+        k: v for k, v in counts[0].items() if k != "crawl_runs"
+    }
     assert counts[1]["crawl_runs"] == 2
     assert not (tmp_path / "data").exists()  # --db was honoured
     urls = [row[0] for row in query(db, "select url from articles union all select url from rejects")]

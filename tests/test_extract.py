@@ -40,7 +40,9 @@ def test_parse_date(text: str, value: str, precision: str) -> None:
     assert found.raw and found.raw in text
 
 
-@pytest.mark.parametrize("text", ["2021-02-30", "2021年2月30日 10:00", "", None, "没有日期的文字", "电话 20210901 转"])
+@pytest.mark.parametrize(
+    "text", ["2021-02-30", "2021年2月30日 10:00", "", None, "没有日期的文字", "电话 20210901 转"]
+)
 def test_parse_date_none(text: str | None) -> None:
     assert parse_date(text) is None
 
@@ -125,7 +127,9 @@ def test_clean_pinyin_keeps_real_parentheses_in_annotated_text() -> None:
 
 
 def test_dateline_organization_and_reporter() -> None:
-    dateline, rest = split_dateline("中国食品安全网讯（邯郸市市场监督管理局 赵春辉）9月1日，邯郸市启动专项检查。")
+    dateline, rest = split_dateline(
+        "中国食品安全网讯（邯郸市市场监督管理局 赵春辉）9月1日，邯郸市启动专项检查。"
+    )
     assert dateline is not None
     assert dateline.organization == "邯郸市市场监督管理局"
     assert dateline.authors == ["赵春辉"]
@@ -141,8 +145,14 @@ def test_dateline_agency_with_reporters() -> None:
     assert rest == "国家市场监管总局1日发布通知。"
 
 
-@pytest.mark.parametrize("paragraph", ["（2021年）全省共抽检食品12万批次。", "今年以来（2021年）全市开展检查。",
-                                       "记者从市局获悉，本月起全面推行“明厨亮灶”。"])
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "（2021年）全省共抽检食品12万批次。",
+        "今年以来（2021年）全市开展检查。",
+        "记者从市局获悉，本月起全面推行“明厨亮灶”。",
+    ],
+)
 def test_not_a_dateline(paragraph: str) -> None:
     assert split_dateline(paragraph) == (None, paragraph)
 
@@ -164,9 +174,11 @@ def test_split_caption(text: str, caption: str, credit: str | None) -> None:
 
 # --- decoding --------------------------------------------------------------------------------------------
 
-PAGE = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">'
-        "<title>邯郸市开展食品安全专项检查{extra}</title></head>"
-        "<body><p>中国食品安全网讯 近日，邯郸市市场监督管理局开展食品安全专项检查。</p></body></html>")
+PAGE = (
+    '<html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">'
+    "<title>邯郸市开展食品安全专项检查{extra}</title></head>"
+    "<body><p>中国食品安全网讯 近日，邯郸市市场监督管理局开展食品安全专项检查。</p></body></html>"
+)
 
 
 def test_decode_gbk_with_meta_charset() -> None:
@@ -219,12 +231,21 @@ def test_decode_never_raises_on_bad_bytes() -> None:
 
 
 def test_detect_language() -> None:
-    assert detect_language("国家市场监督管理总局发布关于食品安全监督抽检情况的通告，涉及粮食加工品等十类食品。") == "zh-Hans"
-    assert detect_language("國家市場監督管理總局發佈關於食品安全監督抽檢情況的通告，涉及糧食加工品等十類食品。") == "zh-Hant"
-    assert detect_language(
-        "The State Administration for Market Regulation published the results of food safety sampling "
-        "inspections covering ten categories of food products."
-    ) == "en"
+    assert (
+        detect_language("国家市场监督管理总局发布关于食品安全监督抽检情况的通告，涉及粮食加工品等十类食品。")
+        == "zh-Hans"
+    )
+    assert (
+        detect_language("國家市場監督管理總局發佈關於食品安全監督抽檢情況的通告，涉及糧食加工品等十類食品。")
+        == "zh-Hant"
+    )
+    assert (
+        detect_language(
+            "The State Administration for Market Regulation published the results of food safety sampling "
+            "inspections covering ten categories of food products."
+        )
+        == "en"
+    )
     assert detect_language("食品") is None
     assert detect_language("") is None
 
@@ -235,14 +256,22 @@ def test_detect_language() -> None:
 @pytest.mark.parametrize(
     ("url", "canonical"),
     [
-        ("HTTP://WWW.CFSN.CN/news/detail/22/361026.html#top",
-         "http://www.cfsn.cn/news/detail/22/361026.html"),
-        ("https://www.cfsn.cn/news/detail/22/361026.html?utm_source=wx&utm_medium=share",
-         "https://www.cfsn.cn/news/detail/22/361026.html"),
-        ("https://www.cfsn.cn/front/web/site.newshow?hyid=1&newsid=5101&view=pc",
-         "https://www.cfsn.cn/front/web/site.newshow?hyid=1&newsid=5101"),
-        ("https://www.cfsn.cn/front/web/site.newshow?newsid=5101&hyid=1",
-         "https://www.cfsn.cn/front/web/site.newshow?newsid=5101&hyid=1"),
+        (
+            "HTTP://WWW.CFSN.CN/news/detail/22/361026.html#top",
+            "http://www.cfsn.cn/news/detail/22/361026.html",
+        ),
+        (
+            "https://www.cfsn.cn/news/detail/22/361026.html?utm_source=wx&utm_medium=share",
+            "https://www.cfsn.cn/news/detail/22/361026.html",
+        ),
+        (
+            "https://www.cfsn.cn/front/web/site.newshow?hyid=1&newsid=5101&view=pc",
+            "https://www.cfsn.cn/front/web/site.newshow?hyid=1&newsid=5101",
+        ),
+        (
+            "https://www.cfsn.cn/front/web/site.newshow?newsid=5101&hyid=1",
+            "https://www.cfsn.cn/front/web/site.newshow?newsid=5101&hyid=1",
+        ),
         ("https://www.cfsn.cn", "https://www.cfsn.cn/"),
         ("https://www.cfsn.cn/Path/Case.html", "https://www.cfsn.cn/Path/Case.html"),
     ],
@@ -270,18 +299,23 @@ def _page(info: str, hidden: str = "") -> str:
     return (
         '<!DOCTYPE html><html><head><meta charset="utf-8"><title>某某市开展校园食品安全专项检查_某某网</title>'
         "</head><body>"
-        f"{hidden}<h1>某某市开展校园食品安全专项检查</h1><div class=\"info\">{info}</div>"
+        f'{hidden}<h1>某某市开展校园食品安全专项检查</h1><div class="info">{info}</div>'
         f'<div class="content">{body}<img src="/pic/1.jpg" alt="时间：2017-11-08" title="2017-11-08"></div>'
         "</body></html>"
     )
 
 
-HIDDEN = ('<div style="display:none">发布时间：2017-11-08 08:00 来源：隐藏单位 作者：隐藏者 这段隐藏文字不应出现在正文中</div>'
-          '<div hidden>发布时间：2017-11-09</div>')
+HIDDEN = (
+    '<div style="display:none">发布时间：2017-11-08 08:00 来源：隐藏单位 作者：隐藏者 这段隐藏文字不应出现在正文中</div>'
+    "<div hidden>发布时间：2017-11-09</div>"
+)
 
 
 def test_hidden_text_is_never_read() -> None:
-    item = extract(_page("发布时间：2021-09-01 10:20 来源：某某市市场监督管理局", HIDDEN), "http://www.example.cn/a/1.html")
+    item = extract(
+        _page("发布时间：2021-09-01 10:20 来源：某某市市场监督管理局", HIDDEN),
+        "http://www.example.cn/a/1.html",
+    )
     assert isinstance(item, Article)
     assert item.title == "某某市开展校园食品安全专项检查"
     assert item.published == "2021-09-01T10:20:00+08:00"
@@ -299,11 +333,13 @@ def test_hidden_date_is_not_the_publication_date() -> None:
 
 
 def test_plain_text_item() -> None:
-    text = ("某某市启动2021年“质量月”活动\n"
-            "中国食品安全网讯（某某市市场监督管理局 张三）9月1日上午，2021年“质量月”活动在某某市启动。\n"
-            "活动期间，该局将组织开展质量提升、标准宣贯等系列活动。\n"
-            "启动仪式现场　图片来源：某某市市场监督管理局\n"
-            "责任编辑：李四\n")
+    text = (
+        "某某市启动2021年“质量月”活动\n"
+        "中国食品安全网讯（某某市市场监督管理局 张三）9月1日上午，2021年“质量月”活动在某某市启动。\n"
+        "活动期间，该局将组织开展质量提升、标准宣贯等系列活动。\n"
+        "启动仪式现场　图片来源：某某市市场监督管理局\n"
+        "责任编辑：李四\n"
+    )
     item = extract(text.encode("utf-8"), "http://www.example.cn/a/2.txt")
     assert isinstance(item, Article)
     assert item.title == "某某市启动2021年“质量月”活动"
@@ -313,9 +349,13 @@ def test_plain_text_item() -> None:
     assert item.published == "2021-09-01T00:00:00+08:00"
     assert item.published_precision == "day"
     # The dateline lead stays in the text as published; its organisation and author are read out of it.
-    assert item.body == ("中国食品安全网讯（某某市市场监督管理局 张三）9月1日上午，2021年“质量月”活动在某某市启动。\n\n"
-                         "活动期间，该局将组织开展质量提升、标准宣贯等系列活动。")
-    assert [(i.url, i.caption, i.credit) for i in item.images] == [(None, "启动仪式现场", "某某市市场监督管理局")]
+    assert item.body == (
+        "中国食品安全网讯（某某市市场监督管理局 张三）9月1日上午，2021年“质量月”活动在某某市启动。\n\n"
+        "活动期间，该局将组织开展质量提升、标准宣贯等系列活动。"
+    )
+    assert [(i.url, i.caption, i.credit) for i in item.images] == [
+        (None, "启动仪式现场", "某某市市场监督管理局")
+    ]
     assert item.language == "zh-Hans"
 
 
@@ -328,14 +368,18 @@ def test_plain_text_without_any_year_has_no_date() -> None:
 
 def test_empty_page_is_a_reject() -> None:
     assert isinstance(extract(b"", "http://www.example.cn/a/4.txt"), Reject)
-    item = extract("<html><body><p>抱歉，您访问的页面不存在！</p></body></html>", "http://www.example.cn/a/5.html")
+    item = extract(
+        "<html><body><p>抱歉，您访问的页面不存在！</p></body></html>", "http://www.example.cn/a/5.html"
+    )
     assert isinstance(item, Reject) and item.reason
 
 
 def _article(paragraphs: list[str], extra: str = "") -> str:
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    return (f'<html><head><meta charset="utf-8"><title>Regulator recalls infant formula</title></head><body>'
-            f"<h1>Regulator recalls infant formula</h1><div class=\"story\">{body}{extra}</div></body></html>")
+    return (
+        f'<html><head><meta charset="utf-8"><title>Regulator recalls infant formula</title></head><body>'
+        f'<h1>Regulator recalls infant formula</h1><div class="story">{body}{extra}</div></body></html>'
+    )
 
 
 ENGLISH = [
@@ -346,8 +390,11 @@ ENGLISH = [
 
 
 def test_press_release_boilerplate_after_an_about_heading_is_not_body() -> None:
-    page = _article(ENGLISH, "<h3>About Example Foods</h3><p>Example Foods is a global company that makes food for "
-                             "families in more than forty countries and employs thousands of people worldwide.</p>")
+    page = _article(
+        ENGLISH,
+        "<h3>About Example Foods</h3><p>Example Foods is a global company that makes food for "
+        "families in more than forty countries and employs thousands of people worldwide.</p>",
+    )
     item = extract(page, "https://example.org/news/recall")
     assert isinstance(item, Article)
     assert item.body == "\n\n".join(ENGLISH)
@@ -362,34 +409,50 @@ def test_a_line_repeated_three_times_is_furniture() -> None:
 
 
 TEASERS = [  # other stories of the site: (headline, lead)
-    ("Bakery chain fined over allergen labels",
-     "A bakery chain was fined on Monday after customers found traces of nuts in loaves sold as nut-free..."),
-    ("Dairy farmers warn of milk shortage this winter",
-     "FARMERS in the west say the dry summer has cut their herds and that prices will rise before Christmas..."),
-    ("City opens three new school kitchens",
-     "The council said the kitchens would serve hot meals to two thousand pupils from the start of next term..."),
+    (
+        "Bakery chain fined over allergen labels",
+        "A bakery chain was fined on Monday after customers found traces of nuts in loaves sold as nut-free...",
+    ),
+    (
+        "Dairy farmers warn of milk shortage this winter",
+        "FARMERS in the west say the dry summer has cut their herds and that prices will rise before Christmas...",
+    ),
+    (
+        "City opens three new school kitchens",
+        "The council said the kitchens would serve hot meals to two thousand pupils from the start of next term...",
+    ),
 ]
 
 
 def test_a_teaser_list_after_the_article_is_not_body() -> None:
-    items = "".join(f'<li><a href="/news/{i}">{h}</a> <span>{lead}</span></li>' for i, (h, lead) in enumerate(TEASERS))
-    item = extract(_article(ENGLISH, f"<h2>More stories</h2><ul>{items}</ul>"), "https://example.org/news/recall")
+    items = "".join(
+        f'<li><a href="/news/{i}">{h}</a> <span>{lead}</span></li>' for i, (h, lead) in enumerate(TEASERS)
+    )
+    item = extract(
+        _article(ENGLISH, f"<h2>More stories</h2><ul>{items}</ul>"), "https://example.org/news/recall"
+    )
     assert isinstance(item, Article)
     assert item.body == "\n\n".join(ENGLISH)
 
 
 def test_teasers_as_linked_headings_with_leads_are_not_body() -> None:
-    items = "".join(f'<h3><a href="/news/{i}">{h}</a></h3><img src="/t/{i}.jpg"><p>{lead}</p>'
-                    for i, (h, lead) in enumerate(TEASERS[:2]))
+    items = "".join(
+        f'<h3><a href="/news/{i}">{h}</a></h3><img src="/t/{i}.jpg"><p>{lead}</p>'
+        for i, (h, lead) in enumerate(TEASERS[:2])
+    )
     item = extract(_article(ENGLISH, f"<div>{items}</div>"), "https://example.org/news/recall")
     assert isinstance(item, Article)
     assert item.body == "\n\n".join(ENGLISH)
 
 
 def test_linked_sentences_and_paragraphs_opening_with_a_link_stay_in_the_body() -> None:
-    briefing = [f'<strong><a href="/news/{i}">{h}</a>.</strong> {lead}' for i, (h, lead) in enumerate(TEASERS)]
-    opening = [f'<a href="/people/{i}">Food inspectors</a> said on {day} that {p[0].lower()}{p[1:]}'
-               for i, (day, p) in enumerate(zip(["Monday", "Friday"], ENGLISH[1:]))]
+    briefing = [
+        f'<strong><a href="/news/{i}">{h}</a>.</strong> {lead}' for i, (h, lead) in enumerate(TEASERS)
+    ]
+    opening = [
+        f'<a href="/people/{i}">Food inspectors</a> said on {day} that {p[0].lower()}{p[1:]}'
+        for i, (day, p) in enumerate(zip(["Monday", "Friday"], ENGLISH[1:]))
+    ]
     page = _article([], "".join(f"<li>{b}</li>" for b in briefing) + "".join(f"<p>{p}</p>" for p in opening))
     item = extract(page, "https://example.org/news/briefing")
     assert isinstance(item, Article)
@@ -398,19 +461,24 @@ def test_linked_sentences_and_paragraphs_opening_with_a_link_stay_in_the_body() 
 
 def test_captions_by_class_and_bare_links_are_not_body() -> None:
     url = "https://example.org/news/2019/11/19/regulator-recalls-three-batches-of-infant-formula-in-the-north"
-    caption = ('<img src="/p/1.jpg"><p class="wp-caption-text">Inspectors at the warehouse where the formula was '
-               "stored, seen from the loading bay last week</p>")
+    caption = (
+        '<img src="/p/1.jpg"><p class="wp-caption-text">Inspectors at the warehouse where the formula was '
+        "stored, seen from the loading bay last week</p>"
+    )
     page = _article([url, *ENGLISH[:2]], caption + f"<p>{ENGLISH[2]}</p>")
     item = extract(page, "https://example.org/news/recall")
     assert isinstance(item, Article)
     assert item.body == "\n\n".join(ENGLISH)
-    caption_text = "Inspectors at the warehouse where the formula was stored, seen from the loading bay last week"
+    caption_text = (
+        "Inspectors at the warehouse where the formula was stored, seen from the loading bay last week"
+    )
     assert [i.caption for i in item.images] == [caption_text]
 
 
 def test_list_pages_are_rejected_as_such(site_dir: Path) -> None:
-    item = extract((site_dir / "www.cfsn.cn" / "news" / "22.html").read_bytes(),
-                   "https://www.cfsn.cn/news/22.html")
+    item = extract(
+        (site_dir / "www.cfsn.cn" / "news" / "22.html").read_bytes(), "https://www.cfsn.cn/news/22.html"
+    )
     assert isinstance(item, Reject)
     assert item.reason.startswith("not an article: a list or index page")
 
@@ -429,12 +497,17 @@ def test_relative_dates_count_back_from_the_fetch_time() -> None:
 
 
 def test_a_relative_date_needs_the_fetch_time() -> None:
-    paragraphs = "".join(f"<p>{p}</p>" for p in [
-        "市场监管部门近日对辖区内的农贸市场开展了食品安全专项检查，重点检查肉类和蔬菜的进货查验记录。",
-        "检查中发现部分经营户未按规定索证索票，执法人员当场责令整改，并将跟踪复查整改落实情况。",
-    ])
-    page = (f'<html><head><meta charset="utf-8"><title>农贸市场专项检查</title></head><body><h1>农贸市场专项检查</h1>'
-            f'<div class="info">3小时前 来源：某某市场监管局</div><div class="content">{paragraphs}</div></body></html>')
+    paragraphs = "".join(
+        f"<p>{p}</p>"
+        for p in [
+            "市场监管部门近日对辖区内的农贸市场开展了食品安全专项检查，重点检查肉类和蔬菜的进货查验记录。",
+            "检查中发现部分经营户未按规定索证索票，执法人员当场责令整改，并将跟踪复查整改落实情况。",
+        ]
+    )
+    page = (
+        f'<html><head><meta charset="utf-8"><title>农贸市场专项检查</title></head><body><h1>农贸市场专项检查</h1>'
+        f'<div class="info">3小时前 来源：某某市场监管局</div><div class="content">{paragraphs}</div></body></html>'
+    )
     undated = extract(page, "http://example.cn/a.html")
     assert isinstance(undated, Article) and undated.published is None
     assert any("relative date" in n for n in undated.notes)
@@ -453,8 +526,16 @@ _FAST_PATH_PAGE = (
 )
 
 
-@pytest.mark.parametrize("page", [_FAST_PATH_PAGE, "\ufeff" + _FAST_PATH_PAGE, _FAST_PATH_PAGE + "\x0b",
-                                  _FAST_PATH_PAGE.replace("第一段", "第一段\ufffd"), "</html>" + _FAST_PATH_PAGE])
+@pytest.mark.parametrize(
+    "page",
+    [
+        _FAST_PATH_PAGE,
+        "\ufeff" + _FAST_PATH_PAGE,
+        _FAST_PATH_PAGE + "\x0b",
+        _FAST_PATH_PAGE.replace("第一段", "第一段\ufffd"),
+        "</html>" + _FAST_PATH_PAGE,
+    ],
+)
 def test_parse_from_utf8_bytes_matches_parse_from_text(page: str) -> None:
     import lxml.etree
 
@@ -463,10 +544,15 @@ def test_parse_from_utf8_bytes_matches_parse_from_text(page: str) -> None:
     raw = page.encode("utf-8")
     text, encoding = decode_html(raw)
     assert encoding == "utf-8"
-    fast, plain = parse_page(text, "http://x.cn/", raw=raw, encoding=encoding), parse_page(text, "http://x.cn/")
+    fast, plain = (
+        parse_page(text, "http://x.cn/", raw=raw, encoding=encoding),
+        parse_page(text, "http://x.cn/"),
+    )
     assert not isinstance(fast, str) and not isinstance(plain, str)
     assert lxml.etree.tostring(fast.root) == lxml.etree.tostring(plain.root)
-    assert [(b.text, b.link_chars, b.chars) for b in fast.blocks] == [(b.text, b.link_chars, b.chars) for b in plain.blocks]
+    assert [(b.text, b.link_chars, b.chars) for b in fast.blocks] == [
+        (b.text, b.link_chars, b.chars) for b in plain.blocks
+    ]
     assert "拼接页面的后半部分，也要读到。" in [b.text for b in fast.blocks]
     assert "隐藏" not in " ".join(b.text for b in fast.blocks)
 
@@ -488,8 +574,11 @@ def test_extract_leaves_no_reference_cycles() -> None:
         for _ in range(3):
             extract(_FAST_PATH_PAGE.encode("utf-8"), "http://x.cn/a.html")
         gc.collect()
-        ours = [o for o in gc.garbage
-                if (getattr(o, "__module__", None) or type(o).__module__ or "").startswith(("crawler", "lxml"))]
+        ours = [
+            o
+            for o in gc.garbage
+            if (getattr(o, "__module__", None) or type(o).__module__ or "").startswith(("crawler", "lxml"))
+        ]
         assert not ours, ours[:5]
     finally:
         gc.set_debug(0)
@@ -502,5 +591,5 @@ def test_script_variables_only_at_a_word_start() -> None:
 
     assert date_from_script("var pubtime = '2021-09-01 10:20:00';").value == "2021-09-01T10:20:00+08:00"
     assert date_from_script("var xpubtime = '2021-09-01 10:20:00';") is None
-    assert date_from_script("a.xct = 1630462800; var ct = \"1630462800\";").value.startswith("2021-09-01")
+    assert date_from_script('a.xct = 1630462800; var ct = "1630462800";').value.startswith("2021-09-01")
     assert date_from_script("var act = 1630462800;") is None

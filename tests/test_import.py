@@ -36,6 +36,7 @@ def _with(**fields: Any) -> Callable[[int], bytes]:
         data = json.loads(good_line(i))
         data.update(fields)
         return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
     return make
 
 
@@ -63,8 +64,9 @@ BAD: dict[str, tuple[Callable[[int], bytes], str]] = {
 }
 
 
-def run_import(tmp_path: Path, capsys: pytest.CaptureFixture[str], lines: list[bytes],
-               *flags: str) -> tuple[int, Path, str, str]:
+def run_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lines: list[bytes], *flags: str
+) -> tuple[int, Path, str, str]:
     jsonl = tmp_path / "items.jsonl"
     jsonl.write_bytes(b"\n".join(lines) + b"\n")
     db = tmp_path / "a.db"
@@ -76,13 +78,17 @@ def run_import(tmp_path: Path, capsys: pytest.CaptureFixture[str], lines: list[b
 
 def reported_lines(err: str) -> list[int]:
     """The line numbers that ``foodnews: FILE:N: reason`` messages name, in order."""
-    return [int(line.split(":")[2]) for line in err.splitlines()
-            if line.startswith("foodnews: ") and not line.startswith("foodnews: error: ")]
+    return [
+        int(line.split(":")[2])
+        for line in err.splitlines()
+        if line.startswith("foodnews: ") and not line.startswith("foodnews: error: ")
+    ]
 
 
 @pytest.mark.parametrize("kind", BAD)
-def test_a_bad_line_is_named_and_the_others_are_stored(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                       kind: str) -> None:
+def test_a_bad_line_is_named_and_the_others_are_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
     make, words = BAD[kind]
     status, db, out, err = run_import(tmp_path, capsys, [good_line(1), make(2), good_line(3)])
     assert status == 1
@@ -101,7 +107,9 @@ def test_line_separators_inside_text_are_kept(tmp_path: Path, capsys: pytest.Cap
         assert stored[data["url"]] == data["body"] and "\u2028" in data["body"]
 
 
-def test_a_bad_line_with_a_usable_url_is_also_a_reject(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_line_with_a_usable_url_is_also_a_reject(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     status, db, _, err = run_import(tmp_path, capsys, [_with(fetched_at="yesterday")(1)])
     assert status == 1 and reported_lines(err) == [1]
     ((url, reason, spider),) = rows(db, "select url, reason, spider from rejects")
@@ -109,8 +117,9 @@ def test_a_bad_line_with_a_usable_url_is_also_a_reject(tmp_path: Path, capsys: p
     assert rows(db, "select count(*) from articles") == [(0,)]
 
 
-def test_a_well_formed_non_article_is_a_reject_not_a_bad_line(tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_well_formed_non_article_is_a_reject_not_a_bad_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     short = json.dumps(article(body="短").to_dict(), ensure_ascii=False).encode()
     status, db, out, err = run_import(tmp_path, capsys, [short])
     assert (status, err) == (0, "")
@@ -128,8 +137,9 @@ def test_strict_stops_at_the_first_bad_line(tmp_path: Path, capsys: pytest.Captu
     assert out.startswith("imported 1 new,")
 
 
-def test_an_overlong_line_is_reported_without_being_loaded(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_overlong_line_is_reported_without_being_loaded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     limit = max(len(good_line(1)), len(good_line(3))) + 1
     monkeypatch.setattr("crawler.jsonlines.MAX_LINE_BYTES", limit)
     status, db, _, err = run_import(tmp_path, capsys, [good_line(1), b"x" * (5 * limit), good_line(3)])
@@ -147,8 +157,18 @@ def test_ten_thousand_lines_with_ten_bad_ones(tmp_path: Path, capsys: pytest.Cap
     """The issue's case: 9,990 good lines stored (a third of them with U+2028, U+2029 or U+0085 inside
     their text), and each of the 10 bad ones (among them a lone surrogate) named with its number."""
     rng = random.Random(10)
-    kinds = ["lone surrogate", "not utf-8", "nul in url", "javascript canonical", "data canonical",
-             "bad fetched_at", "long slug", "truncated", "not json", "array"]
+    kinds = [
+        "lone surrogate",
+        "not utf-8",
+        "nul in url",
+        "javascript canonical",
+        "data canonical",
+        "bad fetched_at",
+        "long slug",
+        "truncated",
+        "not json",
+        "array",
+    ]
     bad_at = dict(zip(sorted(rng.sample(range(1, 10_001), len(kinds))), kinds, strict=True))
     lines = [BAD[bad_at[n]][0](n) if n in bad_at else good_line(n) for n in range(1, 10_001)]
     status, db, out, err = run_import(tmp_path, capsys, lines)
@@ -161,14 +181,16 @@ def test_ten_thousand_lines_with_ten_bad_ones(tmp_path: Path, capsys: pytest.Cap
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(["good", *BAD]), min_size=1, max_size=12),
-       st.sampled_from(["", "\r", " \t"]))
-def test_fuzzed_mixes_of_good_and_bad_lines(tmp_path_factory: pytest.TempPathFactory, kinds: list[str],
-                                            line_end: str) -> None:
+@given(st.lists(st.sampled_from(["good", *BAD]), min_size=1, max_size=12), st.sampled_from(["", "\r", " \t"]))
+def test_fuzzed_mixes_of_good_and_bad_lines(
+    tmp_path_factory: pytest.TempPathFactory, kinds: list[str], line_end: str
+) -> None:
     """For any mix, exactly the good lines are stored and exactly the bad ones are named, in order."""
     folder = tmp_path_factory.mktemp("fuzz")
-    lines = [(good_line(n) if kind == "good" else BAD[kind][0](n)) + line_end.encode()
-             for n, kind in enumerate(kinds, 1)]
+    lines = [
+        (good_line(n) if kind == "good" else BAD[kind][0](n)) + line_end.encode()
+        for n, kind in enumerate(kinds, 1)
+    ]
     jsonl = folder / "items.jsonl"
     jsonl.write_bytes(b"\n".join(lines))
     db = folder / "a.db"

@@ -27,14 +27,23 @@ PARAGRAPHS = [
 ]
 
 
-def _page(head: str = "", top: str = "", info: str = "", paragraphs: list[str] | None = None,
-          after: str = "", title: str = "某某市开展校园食品安全专项检查", headline: str | None = None) -> str:
+def _page(
+    head: str = "",
+    top: str = "",
+    info: str = "",
+    paragraphs: list[str] | None = None,
+    after: str = "",
+    title: str = "某某市开展校园食品安全专项检查",
+    headline: str | None = None,
+) -> str:
     body = "".join(f"<p>{p}</p>" for p in (paragraphs or PARAGRAPHS))
     printed = headline if headline is not None else f"<h1>{title}</h1>"
-    return (f"<html><head><meta charset='utf-8'><title>{title}_某某新闻网</title>{head}</head><body>"
-            f"<div class='nav'><a href='/'>首页</a> <a href='/news'>新闻</a></div>"
-            f"<div class='article'>{top}{printed}{info}<div class='content'>{body}</div>{after}</div>"
-            f"</body></html>")
+    return (
+        f"<html><head><meta charset='utf-8'><title>{title}_某某新闻网</title>{head}</head><body>"
+        f"<div class='nav'><a href='/'>首页</a> <a href='/news'>新闻</a></div>"
+        f"<div class='article'>{top}{printed}{info}<div class='content'>{body}</div>{after}</div>"
+        f"</body></html>"
+    )
 
 
 def _extract(html: str, url: str = "http://news.example.cn/a/1.html") -> Article:
@@ -69,9 +78,20 @@ def test_role_names(text: str, names: list[str]) -> None:
 
 @pytest.mark.parametrize(
     ("name", "person"),
-    [("张三", True), ("欧阳小明", True), ("阿卜杜·热合曼", True), ("Jane Doe", True), ("新京报", False),
-     ("新华社", False), ("医技药剂党支部", False), ("青网新闻张三", False), ("查看更多", False), ("网络整理", False),
-     ("editor@example.cn", False), ("网易", False)],
+    [
+        ("张三", True),
+        ("欧阳小明", True),
+        ("阿卜杜·热合曼", True),
+        ("Jane Doe", True),
+        ("新京报", False),
+        ("新华社", False),
+        ("医技药剂党支部", False),
+        ("青网新闻张三", False),
+        ("查看更多", False),
+        ("网络整理", False),
+        ("editor@example.cn", False),
+        ("网易", False),
+    ],
 )
 def test_is_person(name: str, person: bool) -> None:
     assert is_person(name, ["网易新闻"]) is person
@@ -144,8 +164,10 @@ def test_date_from_script() -> None:
 
 
 def test_script_dates_of_a_list_of_items_are_not_the_page_date() -> None:
-    refs = ('window.PAGE = {"references": [{"site": "某某新闻", "publishDate": "2024-05-09"},'
-            ' {"site": "某某网", "publishDate": "2024-05-10"}]}')
+    refs = (
+        'window.PAGE = {"references": [{"site": "某某新闻", "publishDate": "2024-05-09"},'
+        ' {"site": "某某网", "publishDate": "2024-05-10"}]}'
+    )
     assert date_from_script(refs) is None
     same = '{"publishDate": "2024-05-09"}, {"publishTime": "2024-05-09 10:00"}'
     found = date_from_script(same)
@@ -162,9 +184,13 @@ def test_find_date() -> None:
 
 def test_portal_repost_with_organisation_in_author_field_and_closing_credit() -> None:
     paragraphs = PARAGRAPHS[:2] + [PARAGRAPHS[2] + "（总台记者 王小明 李大华）"]
-    html = _page(info="<div class='date-source'>2024年05月16日 17:02 <span>新京报</span>"
-                      "<span>作者：新京报</span></div>", paragraphs=paragraphs,
-                 after="<p>责任编辑：刘小博</p>", head="<meta name='author' content='新京报'>")
+    html = _page(
+        info="<div class='date-source'>2024年05月16日 17:02 <span>新京报</span>"
+        "<span>作者：新京报</span></div>",
+        paragraphs=paragraphs,
+        after="<p>责任编辑：刘小博</p>",
+        head="<meta name='author' content='新京报'>",
+    )
     item = _extract(html)
     assert item.published == "2024-05-16T17:02:00+08:00"
     assert item.organization == "新京报"
@@ -173,8 +199,10 @@ def test_portal_repost_with_organisation_in_author_field_and_closing_credit() ->
 
 
 def test_name_beside_the_date_is_the_organisation() -> None:
-    ld = ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "某某市开展校园食品安全专项检查",'
-          ' "author": {"name": "新华社"}}</script>')
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "某某市开展校园食品安全专项检查",'
+        ' "author": {"name": "新华社"}}</script>'
+    )
     item = _extract(_page(head=ld, info="<div class='article-meta'>2024-05-20 14:33·新华社</div>"))
     assert item.organization == "新华社"
     assert item.authors == []
@@ -182,8 +210,10 @@ def test_name_beside_the_date_is_the_organisation() -> None:
 
 
 def test_date_split_over_elements_and_account_name_below_it() -> None:
-    info = ("<div class='year'>2019</div><div class='md'>09/07</div><div class='time'>19:02</div>"
-            "<div>某某晚报</div><div>企鹅号</div>")
+    info = (
+        "<div class='year'>2019</div><div class='md'>09/07</div><div class='time'>19:02</div>"
+        "<div>某某晚报</div><div>企鹅号</div>"
+    )
     item = _extract(_page(info=info))
     assert item.published == "2019-09-07T19:02:00+08:00"
     assert item.organization == "某某晚报"
@@ -199,9 +229,11 @@ def test_self_media_account_and_yearless_info_date() -> None:
 
 
 def test_wechat_article_date_and_account_from_script() -> None:
-    html = _page(head="<meta name='author' content='某作者'>",
-                 info="<div class='rich_media_meta_list'><em id='publish_time'></em></div>",
-                 after='<script>var nickname = htmlDecode("某某公众号");\nvar ct = "1581418070";</script>')
+    html = _page(
+        head="<meta name='author' content='某作者'>",
+        info="<div class='rich_media_meta_list'><em id='publish_time'></em></div>",
+        after='<script>var nickname = htmlDecode("某某公众号");\nvar ct = "1581418070";</script>',
+    )
     item = _extract(html, "https://mp.weixin.qq.com/s?__biz=X&mid=1")
     assert item.published == "2020-02-11T18:47:50+08:00"
     assert item.organization == "某某公众号"
@@ -210,8 +242,11 @@ def test_wechat_article_date_and_account_from_script() -> None:
 
 def test_site_name_in_meta_author_is_not_a_byline_and_dateline_gives_the_reporter() -> None:
     paragraphs = ["某某报讯（记者 陆小夫）" + PARAGRAPHS[0]] + PARAGRAPHS[1:]
-    html = _page(head="<meta name='author' content='某某'>", paragraphs=paragraphs,
-                 info="<div class='post_time_source'>2019-11-25 11:01:53 来源: 某某报</div>")
+    html = _page(
+        head="<meta name='author' content='某某'>",
+        paragraphs=paragraphs,
+        info="<div class='post_time_source'>2019-11-25 11:01:53 来源: 某某报</div>",
+    )
     html = html.replace("_某某新闻网", "_某某科技")
     item = _extract(html)
     assert item.authors == ["陆小夫"]
@@ -229,8 +264,13 @@ def test_author_field_naming_a_unit_is_not_a_person() -> None:
 
 
 def test_meta_author_equal_to_the_editor_is_dropped() -> None:
-    item = _extract(_page(head="<meta name='author' content='郭小旭'>", after="<p>【责任编辑：郭小旭】</p>",
-                          info="<div>2024-05-20 09:37 来源：某某网</div>"))
+    item = _extract(
+        _page(
+            head="<meta name='author' content='郭小旭'>",
+            after="<p>【责任编辑：郭小旭】</p>",
+            info="<div>2024-05-20 09:37 来源：某某网</div>",
+        )
+    )
     assert item.authors == []
     assert item.editor == "郭小旭"
 
@@ -243,14 +283,21 @@ def test_compiled_from_credit_is_the_source() -> None:
 
 
 def test_counter_inside_the_headline_element_is_dropped() -> None:
-    item = _extract(_page(headline="<h1 class='title'>某某市开展校园食品安全专项检查<span>241</span></h1>",
-                          info="<div>2022年07月10日 07:15</div>"))
+    item = _extract(
+        _page(
+            headline="<h1 class='title'>某某市开展校园食品安全专项检查<span>241</span></h1>",
+            info="<div>2022年07月10日 07:15</div>",
+        )
+    )
     assert item.title == "某某市开展校园食品安全专项检查"
 
 
 def test_generic_page_title_gives_way_to_the_printed_headline() -> None:
-    html = _page(title="某某科普-辟谣文章", headline="<div class='rumor-title'>徒手接住飞来的子弹可能吗？</div>",
-                 info="<div class='rumor-info'>来源： 某某科普-科学原理</div>")
+    html = _page(
+        title="某某科普-辟谣文章",
+        headline="<div class='rumor-title'>徒手接住飞来的子弹可能吗？</div>",
+        info="<div class='rumor-info'>来源： 某某科普-科学原理</div>",
+    )
     item = _extract(html)
     assert item.title == "徒手接住飞来的子弹可能吗？"
     assert item.organization == "某某科普-科学原理"
@@ -265,28 +312,36 @@ def test_date_and_author_printed_below_the_body() -> None:
 
 
 def test_wechat_author_element_beside_the_account() -> None:
-    info = ("<div id='meta_content' class='rich_media_meta_list'><span class='rich_media_meta'>原创</span>"
-            "<span class='rich_media_meta rich_media_meta_text'><span id='js_author_name'>someauthor</span></span>"
-            "<span class='rich_media_meta rich_media_meta_nickname'><a id='js_name'>某某公众号</a></span>"
-            "<em id='publish_time'>前天</em></div>")
-    html = _page(info=info, after='<script>var nickname = htmlDecode("某某公众号");\nvar ct = "1581418070";</script>')
+    info = (
+        "<div id='meta_content' class='rich_media_meta_list'><span class='rich_media_meta'>原创</span>"
+        "<span class='rich_media_meta rich_media_meta_text'><span id='js_author_name'>someauthor</span></span>"
+        "<span class='rich_media_meta rich_media_meta_nickname'><a id='js_name'>某某公众号</a></span>"
+        "<em id='publish_time'>前天</em></div>"
+    )
+    html = _page(
+        info=info, after='<script>var nickname = htmlDecode("某某公众号");\nvar ct = "1581418070";</script>'
+    )
     item = _extract(html, "https://mp.weixin.qq.com/s?__biz=X&mid=2")
     assert item.authors == ["someauthor"]
     assert item.published == "2020-02-11T18:47:50+08:00"
 
 
 def test_link_to_an_author_page_in_the_info_line() -> None:
-    info = ("<div class='meta'><a href='//book.example.cn/book/1/'>某某书名</a>"
-            "<a href='//my.example.cn/author/123/'><span class='icon-pen'></span><span>王小瞳</span></a>"
-            "<span>2000字</span><span>2022年07月10日 07:15</span></div>")
+    info = (
+        "<div class='meta'><a href='//book.example.cn/book/1/'>某某书名</a>"
+        "<a href='//my.example.cn/author/123/'><span class='icon-pen'></span><span>王小瞳</span></a>"
+        "<span>2000字</span><span>2022年07月10日 07:15</span></div>"
+    )
     item = _extract(_page(info=info))
     assert item.authors == ["王小瞳"]
     assert item.published == "2022-07-10T07:15:00+08:00"
 
 
 def test_author_styled_element_with_another_role_or_an_account_is_not_a_byline() -> None:
-    info = ("<div class='subInfo'><span class='date'>2024-05-20 16:25:01</span>"
-            "<span class='source'>来源:某某区</span><span class='author'>选稿：张小杰</span></div>")
+    info = (
+        "<div class='subInfo'><span class='date'>2024-05-20 16:25:01</span>"
+        "<span class='source'>来源:某某区</span><span class='author'>选稿：张小杰</span></div>"
+    )
     assert _extract(_page(info=info)).authors == []
     info = "<p class='author-name'>某某大必读</p><div>2024-05-20 16:25</div>"
     assert _extract(_page(info=info)).authors == []
@@ -312,14 +367,18 @@ def test_job_title_before_the_name_in_a_closing_credit() -> None:
 
 
 def test_a_page_without_a_date_has_none() -> None:
-    item = _extract(_page(info="<div>来源：某某市市场监督管理局</div>"), "http://www.example.cn/news/detail.html")
+    item = _extract(
+        _page(info="<div>来源：某某市市场监督管理局</div>"), "http://www.example.cn/news/detail.html"
+    )
     assert item.published is None
     assert any(note == "published: no date on the page" for note in item.notes)
 
 
 def test_headline_printed_twice_uses_the_copy_above_the_body() -> None:
-    html = _page(top="<div class='mobile'><h1>某某市开展校园食品安全专项检查</h1></div><ul><li>菜单一</li></ul>",
-                 info="<div class='inform'><p>2024-05-13 13:48</p><p>来源：某某网</p></div>")
+    html = _page(
+        top="<div class='mobile'><h1>某某市开展校园食品安全专项检查</h1></div><ul><li>菜单一</li></ul>",
+        info="<div class='inform'><p>2024-05-13 13:48</p><p>来源：某某网</p></div>",
+    )
     item = _extract(html)
     assert item.organization == "某某网"
     assert item.published == "2024-05-13T13:48:00+08:00"
@@ -335,7 +394,10 @@ def test_infobox_fields_are_not_the_article_date_or_source() -> None:
 def test_gov_cn_template_meta_author_is_the_web_editor() -> None:
     from crawler.extract import extract
 
-    paragraphs = "".join(f"<p>第{i}条，国务院办公厅关于加强食品安全工作的通知内容，各地区各部门要认真贯彻执行。</p>" for i in range(4))
+    paragraphs = "".join(
+        f"<p>第{i}条，国务院办公厅关于加强食品安全工作的通知内容，各地区各部门要认真贯彻执行。</p>"
+        for i in range(4)
+    )
     page = (
         '<html><head><meta charset="utf-8"><meta name="author" content="王某某">'
         '<meta name="manuscriptId" content="123"><meta name="firstpublishedtime" content="2007-08-20-23:59:59">'
@@ -350,16 +412,25 @@ def test_gov_cn_template_meta_author_is_the_web_editor() -> None:
 
 def test_an_authors_name_in_an_author_styled_element_is_not_the_organisation() -> None:
     paragraphs = [
-        ("The city's food agency said on Tuesday that it had recalled two batches of frozen dumplings after tests "
-         "found traces of an undeclared allergen in samples taken from three supermarkets in the north of the city."),
-        ("Customers who bought the dumplings were asked not to eat them and to return them to the shop where they "
-         "were bought for a full refund, the agency said in a statement published on its website on Tuesday."),
-        ("No illnesses had been reported so far, but people with a peanut allergy should check their freezers, "
-         "an official of the agency told reporters at a briefing in the afternoon, adding that tests would go on."),
+        (
+            "The city's food agency said on Tuesday that it had recalled two batches of frozen dumplings after tests "
+            "found traces of an undeclared allergen in samples taken from three supermarkets in the north of the city."
+        ),
+        (
+            "Customers who bought the dumplings were asked not to eat them and to return them to the shop where they "
+            "were bought for a full refund, the agency said in a statement published on its website on Tuesday."
+        ),
+        (
+            "No illnesses had been reported so far, but people with a peanut allergy should check their freezers, "
+            "an official of the agency told reporters at a briefing in the afternoon, adding that tests would go on."
+        ),
     ]
-    html = _page(head="<meta name='author' content='Jane Smith'>", title="Frozen dumplings recalled",
-                 info="<div class='article-author'>Jane Smith</div><div class='article-date'>Tuesday</div>",
-                 paragraphs=paragraphs)
+    html = _page(
+        head="<meta name='author' content='Jane Smith'>",
+        title="Frozen dumplings recalled",
+        info="<div class='article-author'>Jane Smith</div><div class='article-date'>Tuesday</div>",
+        paragraphs=paragraphs,
+    )
     item = _extract(html, "https://news.example.com/story/dumplings")
     assert item.authors == ["Jane Smith"]
     assert item.organization is None  # not the byline's name: the page names no publisher

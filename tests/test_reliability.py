@@ -43,7 +43,15 @@ INVALID = [e for e in EXPECTED if not e["valid"]]
 
 
 def run_row(db: Path) -> dict[str, object]:
-    cols = ("status", "error", "items_new", "items_changed", "items_unchanged", "items_rejected", "items_lost")
+    cols = (
+        "status",
+        "error",
+        "items_new",
+        "items_changed",
+        "items_unchanged",
+        "items_rejected",
+        "items_lost",
+    )
     (row,) = query(db, f"select {', '.join(cols)} from crawl_runs order by id desc limit 1")
     return dict(zip(cols, row, strict=True))
 
@@ -61,7 +69,9 @@ def replay() -> object:
         yield server
 
 
-def test_a_full_disk_fails_the_run_and_loses_nothing_it_reported(tmp_path: Path, replay: ReplayServer) -> None:
+def test_a_full_disk_fails_the_run_and_loses_nothing_it_reported(
+    tmp_path: Path, replay: ReplayServer
+) -> None:
     with tmpfs(tmp_path / "small", "2m") as folder:
         db = folder / "foodnews.db"
         result = crawl(db, replay)
@@ -97,8 +107,13 @@ def test_an_import_on_a_full_disk_stops_with_what_it_stored(tmp_path: Path) -> N
     jsonl.write_bytes(b"\n".join(good_line(n) for n in range(1, 3001)) + b"\n")
     with tmpfs(tmp_path / "small", "1m") as folder:
         db = folder / "foodnews.db"
-        result = subprocess.run([sys.executable, "-m", "crawler.cli", "import", str(jsonl), "--db", str(db)],
-                                capture_output=True, text=True, timeout=CRAWL_TIMEOUT, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "import", str(jsonl), "--db", str(db)],
+            capture_output=True,
+            text=True,
+            timeout=CRAWL_TIMEOUT,
+            check=False,
+        )
         assert result.returncode == 1
         line = one_error_line(result.stderr)
         assert "import stopped at line" in line and "disk full" in line
@@ -110,7 +125,9 @@ def test_an_import_on_a_full_disk_stops_with_what_it_stored(tmp_path: Path) -> N
 # --- read-only, foreign and locked files -----------------------------------------------------------------
 
 
-def test_a_read_only_archive_is_refused_before_anything_is_fetched(tmp_path: Path, replay: ReplayServer) -> None:
+def test_a_read_only_archive_is_refused_before_anything_is_fetched(
+    tmp_path: Path, replay: ReplayServer
+) -> None:
     with tmpfs(tmp_path / "ro", "4m") as folder:
         db = folder / "foodnews.db"
         Archive(db).close()
@@ -136,8 +153,9 @@ def test_a_path_that_is_not_a_file_is_refused(tmp_path: Path, replay: ReplayServ
 
 
 @pytest.mark.parametrize("size", ["128k", "256k", "384k", "768k"])
-def test_a_disk_that_fills_at_any_point_of_the_start_says_what_was_recorded(tmp_path: Path, replay: ReplayServer,
-                                                                            size: str) -> None:
+def test_a_disk_that_fills_at_any_point_of_the_start_says_what_was_recorded(
+    tmp_path: Path, replay: ReplayServer, size: str
+) -> None:
     """However early the disk fills (the schema, the source's row, the run, its reserve, the first items),
     the one line says whether a run was recorded, and crawl_runs agrees."""
     with tmpfs(tmp_path / "tiny", size) as folder:
@@ -146,7 +164,9 @@ def test_a_disk_that_fills_at_any_point_of_the_start_says_what_was_recorded(tmp_
         assert result.returncode == 1
         line = one_error_line(result.stderr)
         assert "disk full" in line, line
-        has_runs = db.exists() and query(db, "select count(*) from sqlite_master where name = 'crawl_runs'") == [(1,)]
+        has_runs = db.exists() and query(
+            db, "select count(*) from sqlite_master where name = 'crawl_runs'"
+        ) == [(1,)]
         runs = query(db, "select status from crawl_runs") if has_runs else []
         if "no run could be recorded" in line:
             assert runs == [] and "pages fetched" not in result.stdout
@@ -156,16 +176,16 @@ def test_a_disk_that_fills_at_any_point_of_the_start_says_what_was_recorded(tmp_
             assert query(db, "pragma integrity_check") == [("ok",)]
 
 
-def test_a_full_disk_is_named_as_such_when_sqlite_calls_it_an_io_error(tmp_path: Path,
-                                                                       replay: ReplayServer) -> None:
+def test_a_full_disk_is_named_as_such_when_sqlite_calls_it_an_io_error(
+    tmp_path: Path, replay: ReplayServer
+) -> None:
     with tmpfs(tmp_path / "small", "2m") as folder:
         db = folder / "foodnews.db"
         Archive(db).close()
         filler = folder / "filler"
-        with filler.open("wb") as f:
-            with contextlib.suppress(OSError):
-                while True:
-                    f.write(bytes(64 * 1024))
+        with filler.open("wb") as f, contextlib.suppress(OSError):
+            while True:
+                f.write(bytes(64 * 1024))
         result = crawl(db, replay)
         assert result.returncode == 1 and "disk full" in one_error_line(result.stderr)
 
@@ -276,7 +296,9 @@ def test_a_second_crawl_of_the_same_source_is_refused(tmp_path: Path) -> None:
     assert first.returncode == 0, err
     assert second.returncode == EXIT_BUSY
     assert "busy" in one_error_line(second.stderr) and "cfsn is being crawled" in second.stderr
-    assert query(db, "select count(*), count(distinct canonical_url) from articles") == [(len(VALID), len(VALID))]
+    assert query(db, "select count(*), count(distinct canonical_url) from articles") == [
+        (len(VALID), len(VALID))
+    ]
     assert query(db, "select status, items_new from crawl_runs") == [("finished", len(VALID))]
 
 
@@ -286,8 +308,13 @@ def test_a_crawl_and_an_import_write_the_same_archive_at_once(tmp_path: Path) ->
     jsonl = tmp_path / "items.jsonl"
     jsonl.write_bytes(b"\n".join(good_line(n) for n in range(1, 1501)) + b"\n")
     with SlowReplayServer(REPLAY_ROOT) as server:
-        importer = subprocess.Popen([sys.executable, "-m", "crawler.cli", "import", str(jsonl), "--db", str(db)],
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=crawl_env())
+        importer = subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "import", str(jsonl), "--db", str(db)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=crawl_env(),
+        )
         crawler = start_crawl(db, server, CONCURRENT_REQUESTS_PER_DOMAIN=8)
         crawl_out, crawl_err = crawler.communicate(timeout=CRAWL_TIMEOUT)
         import_out, import_err = importer.communicate(timeout=CRAWL_TIMEOUT)
@@ -305,15 +332,19 @@ def test_a_crawl_and_an_import_write_the_same_archive_at_once(tmp_path: Path) ->
 
 def test_a_run_whose_process_is_gone_is_marked_interrupted(tmp_path: Path) -> None:
     db = tmp_path / "foodnews.db"
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True, check=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     dead_pid = int(gone.stdout)
     with Archive(db) as archive:
         live = archive.start_run("other")  # this process: alive
-        archive.db.execute("insert into crawl_runs(spider, started, status, host, pid) values "
-                           "('cfsn', ?, 'running', ?, ?)", [utc_now(), HOST, dead_pid])
-        archive.db.execute("insert into crawl_runs(spider, started, status) values ('old', ?, 'running')",
-                           [utc_now()])
+        archive.db.execute(
+            "insert into crawl_runs(spider, started, status, host, pid) values ('cfsn', ?, 'running', ?, ?)",
+            [utc_now(), HOST, dead_pid],
+        )
+        archive.db.execute(
+            "insert into crawl_runs(spider, started, status) values ('old', ?, 'running')", [utc_now()]
+        )
         archive.db.conn.commit()
         (dead,) = [r[0] for r in archive.db.execute("select id from crawl_runs where pid = ?", [dead_pid])]
         (killed_reserve,) = [tmp_path / f"foodnews.db-reserve.{dead}"]
@@ -337,15 +368,18 @@ def test_a_reused_pid_is_not_taken_for_the_run_s_process() -> None:
 
 
 @pytest.fixture(scope="module")
-def hostile_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, subprocess.CompletedProcess[str]]:
+def hostile_crawl(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, str, subprocess.CompletedProcess[str]]:
     db = tmp_path_factory.mktemp("hostile") / "foodnews.db"
     with HostileServer() as server:
         result = crawl(db, [server.base_url + COLUMN], DOWNLOAD_TIMEOUT=3, RETRY_TIMES=0)
     return db, server.base_url, result
 
 
-def test_every_attack_is_a_reject_with_its_reason(hostile_crawl: tuple[Path, str, subprocess.CompletedProcess[str]]
-                                                  ) -> None:
+def test_every_attack_is_a_reject_with_its_reason(
+    hostile_crawl: tuple[Path, str, subprocess.CompletedProcess[str]],
+) -> None:
     db, base, result = hostile_crawl
     # A site that is nothing but attacks is no healthy source: the run says so, and so does the exit status.
     assert result.returncode == 1 and "expectations" in one_error_line(result.stderr)

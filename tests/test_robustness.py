@@ -14,12 +14,44 @@ from crawler.items import Article, Reject
 
 SITE = Path(__file__).resolve().parents[1] / "crawler" / "demo" / "site"
 PAGES = [p.read_bytes() for p in sorted(SITE.rglob("*")) if p.is_file() and p.suffix not in (".jpg", ".xlsx")]
-URLS = st.sampled_from(["https://www.cfsn.cn/news/detail/22/1.html", "http://example.gov.cn/art/2021/9/1/x.html",
-                        "", "not a url", "http://[::1"])
+URLS = st.sampled_from(
+    [
+        "https://www.cfsn.cn/news/detail/22/1.html",
+        "http://example.gov.cn/art/2021/9/1/x.html",
+        "",
+        "not a url",
+        "http://[::1",
+    ]
+)
 MARKUP = st.lists(
-    st.sampled_from(["<div>", "</div>", "<p>", "</p>", "<table><tr><td>", "<br>", "<img src=x>", "<h1>", "</h1>",
-                     "</html>", "来源：", "2021年9月1日", "（记者 张三）", "图片来源：", "<!--", "<script>", "\x00", "\x0c",
-                     "<meta charset=gbk>", "&#0;", "<svg><a>", "中文内容，测试。", "text", "\ud800"]),
+    st.sampled_from(
+        [
+            "<div>",
+            "</div>",
+            "<p>",
+            "</p>",
+            "<table><tr><td>",
+            "<br>",
+            "<img src=x>",
+            "<h1>",
+            "</h1>",
+            "</html>",
+            "来源：",
+            "2021年9月1日",
+            "（记者 张三）",
+            "图片来源：",
+            "<!--",
+            "<script>",
+            "\x00",
+            "\x0c",
+            "<meta charset=gbk>",
+            "&#0;",
+            "<svg><a>",
+            "中文内容，测试。",
+            "text",
+            "\ud800",
+        ]
+    ),
     max_size=120,
 ).map(lambda parts: "".join(parts))
 
@@ -35,9 +67,15 @@ def test_arbitrary_bytes(data: bytes, url: str) -> None:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.sampled_from(PAGES), st.floats(0, 1), st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=10),
-       URLS)
-def test_truncated_and_mangled_pages(page: bytes, cut: float, flips: list[tuple[float, int]], url: str) -> None:
+@given(
+    st.sampled_from(PAGES),
+    st.floats(0, 1),
+    st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=10),
+    URLS,
+)
+def test_truncated_and_mangled_pages(
+    page: bytes, cut: float, flips: list[tuple[float, int]], url: str
+) -> None:
     data = bytearray(page[: max(1, int(len(page) * cut))])
     for where, value in flips:
         data[int(where * (len(data) - 1))] = value
@@ -53,8 +91,19 @@ def test_generated_markup(text: str, url: str) -> None:
 
 # --- the known-template lookup ---------------------------------------------------------------------------
 
-_WORDS = ["zoom", "TRS_Editor", "pages_content", "article-content", "article-content-wrap", "xzoom", "main",
-          "UCAP-CONTENT", "content_text", "TRS_UEDITOR", ""]
+_WORDS = [
+    "zoom",
+    "TRS_Editor",
+    "pages_content",
+    "article-content",
+    "article-content-wrap",
+    "xzoom",
+    "main",
+    "UCAP-CONTENT",
+    "content_text",
+    "TRS_UEDITOR",
+    "",
+]
 
 
 def _known_by_each_element(page: Any) -> tuple[Any, str] | None:
@@ -72,8 +121,13 @@ def _known_by_each_element(page: Any) -> tuple[Any, str] | None:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.lists(st.sampled_from(_WORDS), max_size=3), st.sampled_from(_WORDS),
-                          st.integers(0, 2)), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(st.lists(st.sampled_from(_WORDS), max_size=3), st.sampled_from(_WORDS), st.integers(0, 2)),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_known_container_is_the_first_element_of_the_best_template(elements: list[Any]) -> None:
     from crawler.extract.body import _known_container
     from crawler.extract.dom import parse_page
@@ -93,8 +147,28 @@ def test_known_container_is_the_first_element_of_the_best_template(elements: lis
     assert _known_container(page) == _known_by_each_element(page)
 
 
-@given(st.text(alphabet=st.sampled_from([" ", "\t", "\n", "\xa0", "\u2000", "\u200b", "\u3000", "\ufeff", "\u2028",
-                                         "\x85", "a", "中", "。"]), max_size=12))
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            [
+                " ",
+                "\t",
+                "\n",
+                "\xa0",
+                "\u2000",
+                "\u200b",
+                "\u3000",
+                "\ufeff",
+                "\u2028",
+                "\x85",
+                "a",
+                "中",
+                "。",
+            ]
+        ),
+        max_size=12,
+    )
+)
 def test_normalize_space_fast_path_is_the_regex(text: str) -> None:
     from crawler.extract.text import _SPACES, normalize_space
 

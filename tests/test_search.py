@@ -30,41 +30,143 @@ from crawler.items import Article
 # --- the planted archive ---------------------------------------------------------------------------------
 
 HAND_WRITTEN: list[dict[str, Any]] = [
-    {"title": "邯郸市市场监管局召回问题奶粉", "language": "zh-Hans",
-     "body": "邯郸市市场监督管理局近日发布通告，召回某企业生产的婴幼儿配方奶粉，原因是检出三聚氰胺。"},
-    {"title": "邯鄲市場監管局公佈抽檢結果", "language": "zh-Hant",
-     "body": "本次抽檢共檢測食品樣品120批次，其中3批次不合格，檢出沙門氏菌和菌落總數超標。"},
-    {"title": "Regulator recalls infant formula", "language": "en",
-     "body": "The agency recalled two batches after Salmonella was found.\n\nRecalling products is routine."},
-    {"title": "Call for comments on pesticide residues", "language": "en",
-     "body": "The authority calls for comments. A recollection of earlier inspections follows."},
+    {
+        "title": "邯郸市市场监管局召回问题奶粉",
+        "language": "zh-Hans",
+        "body": "邯郸市市场监督管理局近日发布通告，召回某企业生产的婴幼儿配方奶粉，原因是检出三聚氰胺。",
+    },
+    {
+        "title": "邯鄲市場監管局公佈抽檢結果",
+        "language": "zh-Hant",
+        "body": "本次抽檢共檢測食品樣品120批次，其中3批次不合格，檢出沙門氏菌和菌落總數超標。",
+    },
+    {
+        "title": "Regulator recalls infant formula",
+        "language": "en",
+        "body": "The agency recalled two batches after Salmonella was found.\n\nRecalling products is routine.",
+    },
+    {
+        "title": "Call for comments on pesticide residues",
+        "language": "en",
+        "body": "The authority calls for comments. A recollection of earlier inspections follows.",
+    },
     {"title": "食品，安全检查", "language": "zh-Hans", "body": "本次检查食品，安全无虞。"},
-    {"title": "GB2763食品中农药最大残留限量", "language": "zh-Hans",
-     "body": "标准规定了食品中农药最大残留限量，并非农药残留超标的通报。"},
-    {"title": "检出沙门氏菌Salmonella的冷冻食品", "language": "zh-Hans",
-     "body": "抽检发现沙门氏菌Salmonella阳性样品两批。"},
+    {
+        "title": "GB2763食品中农药最大残留限量",
+        "language": "zh-Hans",
+        "body": "标准规定了食品中农药最大残留限量，并非农药残留超标的通报。",
+    },
+    {
+        "title": "检出沙门氏菌Salmonella的冷冻食品",
+        "language": "zh-Hans",
+        "body": "抽检发现沙门氏菌Salmonella阳性样品两批。",
+    },
     {"title": "执行ＧＢ２７６３标准", "language": "zh-Hans", "body": "全角字母与数字：ＧＢ２７６３。"},
     {"title": "这是牛奶", "language": "zh-Hans", "body": "只有牛奶，没有别的。"},
     {"title": "A奶B", "language": "zh-Hans", "body": "奶"},
-    {"title": "食品安全抽检：瘦肉精与地沟油", "language": "zh-Hans",
-     "body": "国家市场监管总局通报食品安全抽检情况，农药残留、瘦肉精、地沟油问题仍需关注。"},
+    {
+        "title": "食品安全抽检：瘦肉精与地沟油",
+        "language": "zh-Hans",
+        "body": "国家市场监管总局通报食品安全抽检情况，农药残留、瘦肉精、地沟油问题仍需关注。",
+    },
 ]
 # Revised: the first version mentions 三聚氰胺, the current one does not.
-REVISED = Article(url="https://example.org/revised", source="planted", title="通报（更正）",
-                  body="初稿：检出三聚氰胺。", language="zh-Hans", published="2024-01-01T10:00:00+08:00")
-REVISED_V2 = Article(url="https://example.org/revised", source="planted", title="通报（更正后）",
-                     body="更正：检出瘦肉精，而非此前所报物质。", language="zh-Hans",
-                     published="2024-01-01T10:00:00+08:00")
+REVISED = Article(
+    url="https://example.org/revised",
+    source="planted",
+    title="通报（更正）",
+    body="初稿：检出三聚氰胺。",
+    language="zh-Hans",
+    published="2024-01-01T10:00:00+08:00",
+)
+REVISED_V2 = Article(
+    url="https://example.org/revised",
+    source="planted",
+    title="通报（更正后）",
+    body="更正：检出瘦肉精，而非此前所报物质。",
+    language="zh-Hans",
+    published="2024-01-01T10:00:00+08:00",
+)
 
-WORDS = ["食品", "安全", "抽检", "奶粉", "召回", "邯郸", "检测", "不合格", "三聚氰胺", "沙门氏菌", "菌落", "农药",
-         "残留", "市场", "监管", "总局", "企业", "生产", "样品", "批次", "通报", "瘦肉精", "地沟油", "乳制品",
-         "婴幼儿", "配方", "检验", "机构", "发布", "公告", "后续", "发现", "里程", "干燥"]
+WORDS = [
+    "食品",
+    "安全",
+    "抽检",
+    "奶粉",
+    "召回",
+    "邯郸",
+    "检测",
+    "不合格",
+    "三聚氰胺",
+    "沙门氏菌",
+    "菌落",
+    "农药",
+    "残留",
+    "市场",
+    "监管",
+    "总局",
+    "企业",
+    "生产",
+    "样品",
+    "批次",
+    "通报",
+    "瘦肉精",
+    "地沟油",
+    "乳制品",
+    "婴幼儿",
+    "配方",
+    "检验",
+    "机构",
+    "发布",
+    "公告",
+    "后续",
+    "发现",
+    "里程",
+    "干燥",
+]
 PUNCTUATION = ["，", "。", "、", "：", " ", "；"]
-ENGLISH_WORDS = ["recall", "recalls", "recalled", "recalling", "salmonella", "inspection", "inspections",
-                 "formula", "milk", "call", "calls", "recollect", "the", "agency", "batch", "batches"]
+ENGLISH_WORDS = [
+    "recall",
+    "recalls",
+    "recalled",
+    "recalling",
+    "salmonella",
+    "inspection",
+    "inspections",
+    "formula",
+    "milk",
+    "call",
+    "calls",
+    "recollect",
+    "the",
+    "agency",
+    "batch",
+    "batches",
+]
 
-CHINESE_QUERIES = ["奶", "菌", "检", "檢", "奶粉", "召回", "邯郸", "邯鄲", "抽检", "抽檢", "食品", "残留", "不合格",
-                   "瘦肉精", "三聚氰胺", "沙门氏菌", "沙門氏菌", "食品安全", "农药残留", "市场监管总局", "检出沙门"]
+CHINESE_QUERIES = [
+    "奶",
+    "菌",
+    "检",
+    "檢",
+    "奶粉",
+    "召回",
+    "邯郸",
+    "邯鄲",
+    "抽检",
+    "抽檢",
+    "食品",
+    "残留",
+    "不合格",
+    "瘦肉精",
+    "三聚氰胺",
+    "沙门氏菌",
+    "沙門氏菌",
+    "食品安全",
+    "农药残留",
+    "市场监管总局",
+    "检出沙门",
+]
 AND_QUERIES = ["邯郸 奶粉", "三聚氰胺 召回", "食品 安全 抽檢"]
 # English queries: the word forms whose presence makes an article match (porter stemming).
 ENGLISH_QUERIES = {
@@ -109,12 +211,16 @@ def planted_articles() -> list[Article]:
     for n, row in enumerate(rows):
         day = 1 + n % 28
         month = 1 + n % 12
-        articles.append(Article(
-            url=f"https://example.org/news/{n}.html", source="planted" if n % 3 else "other",
-            organization=["邯郸市市场监督管理局", "国家市场监督管理总局", "Food Standards Agency"][n % 3],
-            published=f"2025-{month:02d}-{day:02d}T09:30:00+08:00", published_precision="minute",
-            **row,
-        ))
+        articles.append(
+            Article(
+                url=f"https://example.org/news/{n}.html",
+                source="planted" if n % 3 else "other",
+                organization=["邯郸市市场监督管理局", "国家市场监督管理总局", "Food Standards Agency"][n % 3],
+                published=f"2025-{month:02d}-{day:02d}T09:30:00+08:00",
+                published_precision="minute",
+                **row,
+            )
+        )
     return articles
 
 
@@ -136,12 +242,18 @@ def expected_ids(articles: list[Article], query: str) -> set[str]:
     for term in terms:
         forms = ENGLISH_QUERIES.get(term.lower())
         if forms:
-            hits = {article_id(a.url) for a in articles
-                    if forms & {w.lower() for w in re.findall(r"[A-Za-z]+", f"{a.title} {a.body}")}}
+            hits = {
+                article_id(a.url)
+                for a in articles
+                if forms & {w.lower() for w in re.findall(r"[A-Za-z]+", f"{a.title} {a.body}")}
+            }
         else:
             needle = search.normalise(term)
-            hits = {article_id(a.url) for a in articles
-                    if needle in search.normalise(a.title) or needle in search.normalise(a.body)}
+            hits = {
+                article_id(a.url)
+                for a in articles
+                if needle in search.normalise(a.title) or needle in search.normalise(a.body)
+            }
         found = hits if found is None else found & hits
     return found or set()
 
@@ -180,8 +292,10 @@ def test_planted_queries_have_interesting_truth(planted) -> None:  # type: ignor
 @pytest.mark.parametrize("query", ALL_QUERIES)
 async def test_json_api_returns_exactly_the_matching_articles(ds, planted, query: str) -> None:  # type: ignore[no-untyped-def]
     _, articles = planted
-    response = await ds.client.get("/foodnews/articles.json", params={"_search": query, "_size": "max",
-                                                                       "_shape": "objects", "_col": "title"})
+    response = await ds.client.get(
+        "/foodnews/articles.json",
+        params={"_search": query, "_size": "max", "_shape": "objects", "_col": "title"},
+    )
     assert response.status_code == 200, response.text
     data = response.json()
     expected = expected_ids(articles, query)
@@ -195,7 +309,9 @@ async def test_search_page_lists_exactly_the_matching_articles(ds, planted, quer
     _, articles = planted
     response = await ds.client.get("/foodnews/articles", params={"_search": query, "_size": "max"})
     assert response.status_code == 200
-    listed = set(re.findall(r'<td class="col-id type-pk"><a href="/foodnews/articles/([0-9a-f]{16})">', response.text))
+    listed = set(
+        re.findall(r'<td class="col-id type-pk"><a href="/foodnews/articles/([0-9a-f]{16})">', response.text)
+    )
     assert listed == expected_ids(articles, query)
 
 
@@ -223,22 +339,32 @@ async def test_revised_article_is_found_by_its_current_text_only(ds) -> None:  #
 
 async def test_newest_first_and_relevance_ranked_search(ds, planted) -> None:  # type: ignore[no-untyped-def]
     _, articles = planted
-    rows = (await ds.client.get("/foodnews/articles.json?_shape=objects&_size=max&_search=奶粉")).json()["rows"]
+    rows = (await ds.client.get("/foodnews/articles.json?_shape=objects&_size=max&_search=奶粉")).json()[
+        "rows"
+    ]
     published = [r["published"] for r in rows]
     assert published == sorted(published, reverse=True)
     # The canned query ranks by relevance (bm25, title weighted) and restricts to a date range.
-    response = await ds.client.get("/foodnews/search.json", params={"q": "奶粉", "since": "", "until": "",
-                                                                     "_shape": "objects"})
+    response = await ds.client.get(
+        "/foodnews/search.json", params={"q": "奶粉", "since": "", "until": "", "_shape": "objects"}
+    )
     ranked = response.json()["rows"]
     assert {r["article"] for r in ranked} == expected_ids(articles, "奶粉")
     # A title match weighs five body matches: the best result has the word in its title.
     assert "奶粉" in ranked[0]["title"]
     assert "\x02奶粉\x03" in ranked[0]["snippet"]
-    window = (await ds.client.get("/foodnews/search.json", params={
-        "q": "奶粉", "since": "2025-03-01", "until": "2025-03-31", "_shape": "objects"})).json()["rows"]
+    window = (
+        await ds.client.get(
+            "/foodnews/search.json",
+            params={"q": "奶粉", "since": "2025-03-01", "until": "2025-03-31", "_shape": "objects"},
+        )
+    ).json()["rows"]
     assert window and all("2025-03-01" <= r["published"][:10] <= "2025-03-31" for r in window)
-    in_window = {article_id(a.url) for a in articles
-                 if a.published and "2025-03-01" <= a.published[:10] <= "2025-03-31"}
+    in_window = {
+        article_id(a.url)
+        for a in articles
+        if a.published and "2025-03-01" <= a.published[:10] <= "2025-03-31"
+    }
     assert {r["article"] for r in window} == expected_ids(articles, "奶粉") & in_window
 
 
@@ -259,35 +385,42 @@ def test_stock_sqlite_can_search_without_custom_functions(planted) -> None:  # t
         conn.close()
     cli = shutil.which("sqlite3")
     if cli:
-        result = subprocess.run([cli, "-readonly", str(path)], input=query_sql, capture_output=True, text=True,
-                                check=True)
-        assert {article_id(u) for u in result.stdout.split("\n") if u for u in [u.rsplit("|", 1)[-1]]} == \
-            expected_ids(articles, "三聚氰胺")
+        result = subprocess.run(
+            [cli, "-readonly", str(path)], input=query_sql, capture_output=True, text=True, check=True
+        )
+        assert {
+            article_id(u) for u in result.stdout.split("\n") if u for u in [u.rsplit("|", 1)[-1]]
+        } == expected_ids(articles, "三聚氰胺")
 
 
 # --- the rewrite itself ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("query", "expression"), [
-    ("食品", '"食品"'),
-    ("奶", '"奶"*'),
-    ("三聚氰胺", '"三聚 聚氰 氰胺"'),
-    ("邯鄲 奶粉", '"邯郸" "奶粉"'),
-    ('"食品 安全"', '"食品 品 安全"'),
-    ("食品A", '"食品 品 A"'),
-    ("3月", '"3 月"*'),
-    ("recall", '"recall"'),
-    ("", '""'),
-    ("，", '""'),
-    ('"unbalanced', '"unbalanced"'),
-    ('a"b OR c', '"a" "b OR c"'),
-])
+@pytest.mark.parametrize(
+    ("query", "expression"),
+    [
+        ("食品", '"食品"'),
+        ("奶", '"奶"*'),
+        ("三聚氰胺", '"三聚 聚氰 氰胺"'),
+        ("邯鄲 奶粉", '"邯郸" "奶粉"'),
+        ('"食品 安全"', '"食品 品 安全"'),
+        ("食品A", '"食品 品 A"'),
+        ("3月", '"3 月"*'),
+        ("recall", '"recall"'),
+        ("", '""'),
+        ("，", '""'),
+        ('"unbalanced', '"unbalanced"'),
+        ('a"b OR c', '"a" "b OR c"'),
+    ],
+)
 def test_match_expression(query: str, expression: str) -> None:
     assert search.match_expression(query) == expression
 
 
 def test_index_text_bigrams_normalised_runs() -> None:
-    assert search.index_text("市場監管，ＧＢ２７６３食品Recalls") == " 市场 场监 监管 管 ,GB2763 食品 品 Recalls"
+    assert (
+        search.index_text("市場監管，ＧＢ２７６３食品Recalls") == " 市场 场监 监管 管 ,GB2763 食品 品 Recalls"
+    )
     assert search.index_text("奶") == " 奶 "
     assert search.index_text("plain English") == "plain English"
 
@@ -314,10 +447,15 @@ def test_index_match_is_substring_match(texts: list[str], query: str) -> None:
         search.index_row(conn, rowid, "", text)
 
     def match(table: str, expression: str) -> set[int]:
-        return {r[0] for r in conn.execute(f"select rowid from [{table}] where [{table}] match ?", [expression])}
+        return {
+            r[0] for r in conn.execute(f"select rowid from [{table}] where [{table}] match ?", [expression])
+        }
 
-    expected = {n for n, text in enumerate(texts, 1)
-                if all(search.normalise(term) in search.normalise(text) for term in query.split())}
+    expected = {
+        n
+        for n, text in enumerate(texts, 1)
+        if all(search.normalise(term) in search.normalise(text) for term in query.split())
+    }
     assert match(search.TABLE, search.match_expression(query)) == expected
     table, expression = search.match_expressions(query)
     assert match(table, expression) == expected
@@ -378,10 +516,21 @@ async def test_archive_from_before_the_search_index_is_upgraded(tmp_path: Path) 
     assert db["articles_fts"].exists()
     db["sources"].insert({"slug": "cfsn", "name": "cfsn"})
     old = [a for a in planted_articles() if a.language != "en"][:40]
-    db["articles"].insert_all([
-        {"id": article_id(a.url), "canonical_url": a.url, "url": a.url, "source": "cfsn", "title": a.title,
-         "body": a.body, "published": a.published, "revision": 1} for a in old
-    ])
+    db["articles"].insert_all(
+        [
+            {
+                "id": article_id(a.url),
+                "canonical_url": a.url,
+                "url": a.url,
+                "source": "cfsn",
+                "title": a.title,
+                "body": a.body,
+                "published": a.published,
+                "revision": 1,
+            }
+            for a in old
+        ]
+    )
     db.conn.commit()
     db.conn.close()
     assert needs_upgrade(path)
@@ -391,8 +540,11 @@ async def test_archive_from_before_the_search_index_is_upgraded(tmp_path: Path) 
     assert not needs_upgrade(path)
     ds = make_datasette(path, immutable=True)
     for query in ("三聚氰胺", "邯郸", "奶"):
-        rows = (await ds.client.get("/foodnews/articles.json", params={"_search": query, "_shape": "objects",
-                                                                        "_size": "max"})).json()["rows"]
+        rows = (
+            await ds.client.get(
+                "/foodnews/articles.json", params={"_search": query, "_shape": "objects", "_size": "max"}
+            )
+        ).json()["rows"]
         assert {r["id"] for r in rows} == expected_ids(old, query), query
 
 
@@ -402,7 +554,17 @@ async def test_frequent_words_walk_indexes_rare_words_look_up_rows(ds, planted) 
     from archive.plugins.foodnews_search import DENSE
 
     shapes = set()
-    queries = ("食品", "食品安全", "检出沙门", "食品 检出沙门", "奶粉 食品安全", "食品 三聚氰胺", "三聚氰胺 沙门氏菌", "食", "沙")
+    queries = (
+        "食品",
+        "食品安全",
+        "检出沙门",
+        "食品 检出沙门",
+        "奶粉 食品安全",
+        "食品 三聚氰胺",
+        "三聚氰胺 沙门氏菌",
+        "食",
+        "沙",
+    )
     for query in queries:
         data = (await ds.client.get("/foodnews/articles.json", params={"_search": query})).json()
         dense = len(expected_ids(articles, query)) > DENSE * len(articles)
@@ -414,7 +576,9 @@ async def test_frequent_words_walk_indexes_rare_words_look_up_rows(ds, planted) 
     assert shapes == {"+rowid in", "rowid = articles.rowid", "where rowid in"}
 
 
-@pytest.mark.parametrize("query", ["食品", "食品安全", "检出沙门", "奶粉 食品安全", "食品 三聚氰胺", "recall"])
+@pytest.mark.parametrize(
+    "query", ["食品", "食品安全", "检出沙门", "奶粉 食品安全", "食品 三聚氰胺", "recall"]
+)
 async def test_search_page_count_is_taken_from_the_index(planted, query: str) -> None:  # type: ignore[no-untyped-def]
     """Datasette's count of a search-only page runs on the index (traced SQL), and is still exact."""
     from datasette.app import Datasette
@@ -422,19 +586,35 @@ async def test_search_page_count_is_taken_from_the_index(planted, query: str) ->
     from archive.serve import CONFIG_DIR, load_metadata
 
     path, articles = planted
-    traced = Datasette(files=[str(path)], config_dir=CONFIG_DIR, metadata=load_metadata(path.stem),
-                       settings={"trace_debug": True})
-    data = (await traced.client.get("/foodnews/articles.json", params={"_search": query, "_trace": "1"})).json()
+    traced = Datasette(
+        files=[str(path)],
+        config_dir=CONFIG_DIR,
+        metadata=load_metadata(path.stem),
+        settings={"trace_debug": True},
+    )
+    data = (
+        await traced.client.get("/foodnews/articles.json", params={"_search": query, "_trace": "1"})
+    ).json()
     counts = [t["sql"] for t in data["_trace"]["traces"] if t["sql"].startswith("select count(*)")]
     assert counts and all("from articles where" not in sql for sql in counts), counts
     assert data["filtered_table_rows_count"] == len(expected_ids(articles, query))
     # With another filter the count is Datasette's own, and exact too.
-    data = (await traced.client.get("/foodnews/articles.json", params={
-        "_search": query, "source": "planted", "_trace": "1"})).json()
-    counts = [t["sql"] for t in data["_trace"]["traces"] if t["sql"].startswith("select count(*) from articles")]
+    data = (
+        await traced.client.get(
+            "/foodnews/articles.json", params={"_search": query, "source": "planted", "_trace": "1"}
+        )
+    ).json()
+    counts = [
+        t["sql"] for t in data["_trace"]["traces"] if t["sql"].startswith("select count(*) from articles")
+    ]
     assert counts, data["_trace"]["traces"]
     assert data["filtered_table_rows_count"] == len(
-        {a for a in expected_ids(articles, query) if a in {article_id(x.url) for x in articles if x.source == "planted"}})
+        {
+            a
+            for a in expected_ids(articles, query)
+            if a in {article_id(x.url) for x in articles if x.source == "planted"}
+        }
+    )
 
 
 async def test_facets_of_a_frequent_word_are_exact(planted) -> None:  # type: ignore[no-untyped-def]
@@ -446,9 +626,15 @@ async def test_facets_of_a_frequent_word_are_exact(planted) -> None:  # type: ig
     from archive.serve import CONFIG_DIR, load_metadata
 
     path, articles = planted
-    traced = Datasette(files=[str(path)], config_dir=CONFIG_DIR, metadata=load_metadata(path.stem),
-                       settings={"trace_debug": True})
-    data = (await traced.client.get("/foodnews/articles.json", params={"_search": "食品", "_trace": "1"})).json()
+    traced = Datasette(
+        files=[str(path)],
+        config_dir=CONFIG_DIR,
+        metadata=load_metadata(path.stem),
+        settings={"trace_debug": True},
+    )
+    data = (
+        await traced.client.get("/foodnews/articles.json", params={"_search": "食品", "_trace": "1"})
+    ).json()
     assert "rowid = articles.rowid" in data["query"]["sql"]
     facets = [t["sql"] for t in data["_trace"]["traces"] if "group by" in t["sql"]]
     assert facets and all("+rowid in" in sql and "rowid = articles.rowid" not in sql for sql in facets)
@@ -462,21 +648,41 @@ async def test_facets_of_a_frequent_word_are_exact(planted) -> None:  # type: ig
 
 async def test_search_one_column_and_raw_mode(ds, planted) -> None:  # type: ignore[no-untyped-def]
     _, articles = planted
-    data = (await ds.client.get("/foodnews/articles.json", params={
-        "_search_title": "奶粉", "_shape": "objects", "_size": "max", "_col": "title"})).json()
+    data = (
+        await ds.client.get(
+            "/foodnews/articles.json",
+            params={"_search_title": "奶粉", "_shape": "objects", "_size": "max", "_col": "title"},
+        )
+    ).json()
     assert {r["id"] for r in data["rows"]} == {
-        article_id(a.url) for a in articles if "奶粉" in search.normalise(a.title)}
-    for params, needles in (({"_search_title": "三聚氰胺"}, {"title": "三聚氰胺"}),
-                            ({"_search": "三聚氰胺", "_search_title": "奶粉"}, {"any": "三聚氰胺", "title": "奶粉"})):
-        data = (await ds.client.get("/foodnews/articles.json", params={
-            **params, "_shape": "objects", "_size": "max", "_col": "title"})).json()
-        truth = {article_id(a.url) for a in articles
-                 if all(n in search.normalise(a.title if where == "title" else f"{a.title} {a.body}")
-                        for where, n in needles.items())}
+        article_id(a.url) for a in articles if "奶粉" in search.normalise(a.title)
+    }
+    for params, needles in (
+        ({"_search_title": "三聚氰胺"}, {"title": "三聚氰胺"}),
+        ({"_search": "三聚氰胺", "_search_title": "奶粉"}, {"any": "三聚氰胺", "title": "奶粉"}),
+    ):
+        data = (
+            await ds.client.get(
+                "/foodnews/articles.json",
+                params={**params, "_shape": "objects", "_size": "max", "_col": "title"},
+            )
+        ).json()
+        truth = {
+            article_id(a.url)
+            for a in articles
+            if all(
+                n in search.normalise(a.title if where == "title" else f"{a.title} {a.body}")
+                for where, n in needles.items()
+            )
+        }
         assert truth and {r["id"] for r in data["rows"]} == truth, params
     # Raw mode passes FTS5 syntax through: the index's own tokens, OR and NEAR work.
-    data = (await ds.client.get("/foodnews/articles.json", params={
-        "_search": "奶粉 OR 邯郸", "_searchmode": "raw", "_shape": "objects", "_size": "max"})).json()
+    data = (
+        await ds.client.get(
+            "/foodnews/articles.json",
+            params={"_search": "奶粉 OR 邯郸", "_searchmode": "raw", "_shape": "objects", "_size": "max"},
+        )
+    ).json()
     assert {r["id"] for r in data["rows"]} == expected_ids(articles, "奶粉") | expected_ids(articles, "邯郸")
     bad = await ds.client.get("/foodnews/articles.json", params={"_search": "奶粉 AND", "_searchmode": "raw"})
     assert bad.status_code == 400

@@ -34,8 +34,11 @@ def huge_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("huge") / "foodnews.db"
     with Archive(path) as archive:
         for i in range(3):
-            archive.store(article(url=f"{URL}?id={i}", canonical_url=f"{URL}?id={i}", title=f"第{i}篇 奶粉抽检",
-                                  body=HUGE))
+            archive.store(
+                article(
+                    url=f"{URL}?id={i}", canonical_url=f"{URL}?id={i}", title=f"第{i}篇 奶粉抽检", body=HUGE
+                )
+            )
         for i in range(3, 40):
             archive.store(article(url=f"{URL}?id={i}", canonical_url=f"{URL}?id={i}", title=f"第{i}篇 通报"))
     return path
@@ -56,15 +59,17 @@ def sql_url(sql: str) -> str:
 def test_snippets_and_highlights_look_at_a_bounded_excerpt(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[int] = []
     real = search.match_spans
-    monkeypatch.setattr(search, "match_spans", lambda text, query: seen.append(len(text)) or real(text, query))
+    monkeypatch.setattr(
+        search, "match_spans", lambda text, query: seen.append(len(text)) or real(text, query)
+    )
     snippet = search.snippet(HUGE, "奶粉", width=100)
     marked = search.highlight(HUGE, "抽检")
     assert seen and max(seen) <= search.SCAN_CHARS
     assert snippet.endswith("…") and len(snippet) <= 102 and search.MARK_START not in snippet
     # The whole text comes back, marked within the excerpt only.
     assert marked.replace(search.MARK_START, "").replace(search.MARK_END, "") == HUGE
-    rest = HUGE[search.SCAN_CHARS:]
-    assert search.MARK_START in marked[:-len(rest)] and marked[-len(rest):] == rest
+    rest = HUGE[search.SCAN_CHARS :]
+    assert search.MARK_START in marked[: -len(rest)] and marked[-len(rest) :] == rest
 
 
 def _normalised_one_by_one(text: str) -> str:
@@ -78,8 +83,10 @@ def _normalised_one_by_one(text: str) -> str:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=60)
-       | st.text(alphabet="檢測检测ＡＢｃ１２，。（）㈱ﬁ①Ⅻ㍿丽\u2f800\U0002f800\u3000 ", max_size=30))
+@given(
+    st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=60)
+    | st.text(alphabet="檢測检测ＡＢｃ１２，。（）㈱ﬁ①Ⅻ㍿丽\u2f800\U0002f800\u3000 ", max_size=30)
+)
 def test_the_character_table_normalises_as_nfkc_and_t2s_do(text: str) -> None:
     assert search._normalised_by_char(text) == _normalised_one_by_one(text)
 
@@ -94,8 +101,12 @@ def test_a_search_query_has_a_length_limit() -> None:
 
 
 async def test_sql_functions_on_huge_values_answer(ds: Any) -> None:
-    response = await ds.client.get(sql_url("select foodnews_highlight(body, '奶粉') as h, "
-                                           "foodnews_snippet(body, '奶粉') as s from articles where rowid <= 3"))
+    response = await ds.client.get(
+        sql_url(
+            "select foodnews_highlight(body, '奶粉') as h, "
+            "foodnews_snippet(body, '奶粉') as s from articles where rowid <= 3"
+        )
+    )
     assert response.status_code == 200
     rows = response.json()["rows"]
     assert len(rows) == 3 and all(len(r[1]) < 200 for r in rows)
@@ -104,8 +115,10 @@ async def test_sql_functions_on_huge_values_answer(ds: Any) -> None:
 async def test_many_calls_stop_at_the_time_limit_while_other_requests_answer(ds: Any) -> None:
     """Each call is bounded, so SQLite's progress handler gets control between two and ends the query at
     Datasette's limit; a request made meanwhile is answered first."""
-    slow = sql_url("with recursive n(i) as (select 1 union all select i + 1 from n limit 100000) "
-                   "select count(foodnews_snippet((select body from articles where rowid = 1) || i, '奶粉')) from n")
+    slow = sql_url(
+        "with recursive n(i) as (select 1 union all select i + 1 from n limit 100000) "
+        "select count(foodnews_snippet((select body from articles where rowid = 1) || i, '奶粉')) from n"
+    )
     done: list[str] = []
 
     async def get(name: str, url: str) -> Any:
@@ -127,8 +140,12 @@ async def test_a_huge_value_is_refused(ds: Any) -> None:
 
 
 async def test_a_huge_response_is_refused(ds: Any) -> None:
-    response = await ds.client.get(sql_url("with recursive n(i) as (select 1 union all select i + 1 from n "
-                                           "limit 200) select hex(randomblob(400000)) from n"))
+    response = await ds.client.get(
+        sql_url(
+            "with recursive n(i) as (select 1 union all select i + 1 from n "
+            "limit 200) select hex(randomblob(400000)) from n"
+        )
+    )
     assert response.status_code == 400 and "result larger than" in response.text
     # An ordinary page of the same archive is not.
     assert (await ds.client.get("/foodnews/articles.json?_size=10&_col=title")).status_code == 200
@@ -188,14 +205,19 @@ def test_serve_from_a_read_only_medium(tmp_path: Path) -> None:
             archive.store(article())
         remount_read_only(folder)
         port = _free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             deadline = time.monotonic() + 30
             while True:
                 try:
-                    url = (f"http://127.0.0.1:{port}/foodnews/articles.json?_shape=objects&_search="
-                           + quote("校园"))
+                    url = f"http://127.0.0.1:{port}/foodnews/articles.json?_shape=objects&_search=" + quote(
+                        "校园"
+                    )
                     with urllib.request.urlopen(url, timeout=5) as response:
                         data = json.load(response)
                     break
@@ -229,16 +251,24 @@ async def test_a_deleted_file_is_still_served_from_the_open_connections(tmp_path
     assert (await ds.client.get("/-/versions.json")).status_code == 200
 
 
-@pytest.mark.parametrize(("port", "status", "words"), [("99999", 2, "1 to 65535"), ("-1", 2, "1 to 65535"),
-                                                        ("busy", 1, "cannot listen")])
-def test_serve_on_a_port_it_cannot_have_is_one_line(huge_archive: Path, port: str, status: int,
-                                                    words: str) -> None:
+@pytest.mark.parametrize(
+    ("port", "status", "words"),
+    [("99999", 2, "1 to 65535"), ("-1", 2, "1 to 65535"), ("busy", 1, "cannot listen")],
+)
+def test_serve_on_a_port_it_cannot_have_is_one_line(
+    huge_archive: Path, port: str, status: int, words: str
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         number = str(taken.getsockname()[1]) if port == "busy" else port
-        result = subprocess.run([sys.executable, "-m", "crawler.cli", "serve", "--db", str(huge_archive),
-                                 "--port", number], capture_output=True, text=True, timeout=60, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "serve", "--db", str(huge_archive), "--port", number],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     assert result.returncode == status
     assert result.stderr.count("\n") == 1 and words in result.stderr and "Traceback" not in result.stderr
     assert "serving" not in result.stdout

@@ -20,8 +20,16 @@ def _page_url(datasette: Any, request: Any) -> str:
     return datasette.absolute_url(request, path + (f"?{query}" if query else ""))
 
 
-async def render_atom(datasette: Any, request: Any, database: str, table: str | None, query_name: str | None,
-                      columns: list[str], rows: list[Any], view_name: str) -> dict[str, Any]:
+async def render_atom(
+    datasette: Any,
+    request: Any,
+    database: str,
+    table: str | None,
+    query_name: str | None,
+    columns: list[str],
+    rows: list[Any],
+    view_name: str,
+) -> dict[str, Any]:
     """The rows of the page as an Atom feed."""
     data = atom.rows_as_dicts(columns, rows)
     pks: list[str] = []
@@ -36,7 +44,9 @@ async def render_atom(datasette: Any, request: Any, database: str, table: str | 
                 request, datasette.urls.row(database, table, ",".join(str(row[pk]) for pk in pks))
             )
         elif row.get("article"):
-            row_url = datasette.absolute_url(request, datasette.urls.row(database, "articles", str(row["article"])))
+            row_url = datasette.absolute_url(
+                request, datasette.urls.row(database, "articles", str(row["article"]))
+            )
         entries.append(atom.row_entry(row, row_url))
     name = query_name or table or database
     searched = request.args.get("_search") or request.args.get("q")
@@ -44,8 +54,9 @@ async def render_atom(datasette: Any, request: Any, database: str, table: str | 
     metadata_title = datasette.metadata("title") or "foodnews"
     body = atom.feed(
         title=f"{title} — {metadata_title}",
-        feed_url=datasette.absolute_url(request, request.path + (f"?{request.query_string}" if request.query_string
-                                                                   else "")),
+        feed_url=datasette.absolute_url(
+            request, request.path + (f"?{request.query_string}" if request.query_string else "")
+        ),
         page_url=_page_url(datasette, request),
         entries=entries,
         subtitle=datasette.metadata("license"),
@@ -61,4 +72,3 @@ def can_render_atom(columns: list[str]) -> bool:
 @hookimpl
 def register_output_renderer(datasette: Any) -> dict[str, Any]:
     return {"extension": "atom", "render": render_atom, "can_render": can_render_atom}
-

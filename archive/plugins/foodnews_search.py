@@ -44,7 +44,10 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"SAMEORIGIN"),
-    (b"content-security-policy", b"object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'"),
+    (
+        b"content-security-policy",
+        b"object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'",
+    ),
 ]
 
 
@@ -67,7 +70,8 @@ def _bounded_rows(limit: int) -> Any:
         state["size"] += sum(len(v) for v in row if isinstance(v, str | bytes))
         if state["size"] > limit:
             raise sqlite3.OperationalError(
-                f"result larger than {limit:,} characters: ask for fewer rows (_size, LIMIT) or columns (_col)")
+                f"result larger than {limit:,} characters: ask for fewer rows (_size, LIMIT) or columns (_col)"
+            )
         return sqlite3.Row(cursor, row)
 
     return factory
@@ -78,7 +82,9 @@ def _bounded_rows(limit: int) -> Any:
 DENIED_FUNCTIONS = {"printf", "format"}
 
 
-def _authorize(action: int, arg1: str | None, arg2: str | None, database: str | None, source: str | None) -> int:
+def _authorize(
+    action: int, arg1: str | None, arg2: str | None, database: str | None, source: str | None
+) -> int:
     if action == sqlite3.SQLITE_FUNCTION and arg2 and arg2.lower() in DENIED_FUNCTIONS:
         return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_OK
@@ -131,7 +137,8 @@ def _clause(table: str, shape: str) -> str:
     else:
         clause = f"{'+' if shape == 'set' else ''}rowid in ({inner})"
     COUNTS[f"select count(*) from articles where {clause} "] = (
-        f"select count(*) from [{table}] where [{table}] match :foodnews_search")
+        f"select count(*) from [{table}] where [{table}] match :foodnews_search"
+    )
     return clause
 
 
@@ -174,7 +181,9 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
     """
     if table != "articles":
         return None
-    searches = {k: request.args[k] for k in ("_search", "_search_title", "_search_body") if request.args.get(k)}
+    searches = {
+        k: request.args[k] for k in ("_search", "_search_title", "_search_body") if request.args.get(k)
+    }
 
     async def inner() -> Any:
         db = datasette.get_database(database)
@@ -202,7 +211,7 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
         for (key, text), (used, expression) in zip(searches.items(), found, strict=True):
             if used != index:
                 expression = search.match_expression(text)
-            column = key[len("_search_"):] if key != "_search" else None
+            column = key[len("_search_") :] if key != "_search" else None
             terms.append(f"{{{column}}} : ({expression})" if column else f"({expression})")
             descriptions.append(f'search {"column " + column + " " if column else ""}matches "{text}"')
         expression = " AND ".join(terms)
@@ -210,9 +219,12 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
         dense_from = int(DENSE * articles) + 1
         try:
             # Counting stops at the threshold: a frequent word is known to be one after a few milliseconds.
-            hits = (await db.execute(
-                f"select count(*) from (select 1 from [{index}] where [{index}] match :e limit :n)",
-                {"e": expression, "n": dense_from})).first()[0]
+            hits = (
+                await db.execute(
+                    f"select count(*) from (select 1 from [{index}] where [{index}] match :e limit :n)",
+                    {"e": expression, "n": dense_from},
+                )
+            ).first()[0]
         except sqlite3.OperationalError as exc:
             raise BadRequest(f"search: {exc}") from None
         _count_from_index(db)

@@ -42,8 +42,9 @@ def render_cell(value: Any, column: str, table: str | None, database: str, datas
 
 
 @hookimpl
-def extra_template_vars(view_name: str, table: str | None, database: str | None, request: Any,
-                        datasette: Any) -> Any:
+def extra_template_vars(
+    view_name: str, table: str | None, database: str | None, request: Any, datasette: Any
+) -> Any:
     """On an article's row page, the article with its images, attachments and revision history."""
     if view_name != "row" or table != "articles" or request is None or database is None:
         return {}
@@ -74,9 +75,9 @@ def extra_template_vars(view_name: str, table: str | None, database: str | None,
             "order by revision",
             [pk],
         )
-        history = revision_history([
-            {**dict(r), "changed_list": [str(c) for c in _json_list(r["changed"])]} for r in revisions.rows
-        ])
+        history = revision_history(
+            [{**dict(r), "changed_list": [str(c) for c in _json_list(r["changed"])]} for r in revisions.rows]
+        )
         return {
             "article": article,
             "article_images": [dict(r) for r in images.rows],

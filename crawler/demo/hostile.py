@@ -79,7 +79,9 @@ class HostileHandler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path == COLUMN:
             links = "".join(f'<li><a href="{p}">{name}</a></li>' for name, (p, _) in ATTACKS.items())
-            self._send(page("恶意页面", f'<ul class="news-list">{links}<li><a href="{GOOD}">正常</a></li></ul>'))
+            self._send(
+                page("恶意页面", f'<ul class="news-list">{links}<li><a href="{GOOD}">正常</a></li></ul>')
+            )
         elif path == GOOD:
             self._send(page("正常的文章", paragraphs(500)))
         elif path == ATTACKS["bomb"][0]:
@@ -119,7 +121,7 @@ class HostileHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         for start in range(0, len(data), MB):
-            if not self._write(data[start:start + MB]):
+            if not self._write(data[start : start + MB]):
                 return
 
     def _trickle(self, data: bytes) -> None:

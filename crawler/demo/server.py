@@ -18,8 +18,13 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import unquote, urlsplit
 
-TYPES = {".txt": "text/plain; charset=utf-8", ".jpg": "image/jpeg", ".png": "image/png",
-         ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".pdf": "application/pdf"}
+TYPES = {
+    ".txt": "text/plain; charset=utf-8",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pdf": "application/pdf",
+}
 
 
 def site_dir() -> Path:
@@ -97,4 +102,5 @@ CFSN_HOME = "https://www.cfsn.cn"
 def cfsn_start_urls() -> list[str]:
     """The cfsn column list pages the replay holds (the live site's fourth column, 2372, is not replayed)."""
     return [f"{CFSN_HOME}/news/{column}.html" for column in (22, 2369, 2371)] + [
-        f"{CFSN_HOME}/front/web/site.hangye?hyid=1&page=1"]
+        f"{CFSN_HOME}/front/web/site.hangye?hyid=1&page=1"
+    ]

@@ -42,13 +42,21 @@ def looks_like_html(text: str) -> bool:
     return bool(re.search(r"<(?:!doctype|html|head|body|p|div|meta|title)[\s>]", head))
 
 
-def to_item(found: Extracted, source: str, *, fetched_at: str | None = None, page_sha256: str | None = None,
-            http_status: int | None = None) -> Article | Reject:
+def to_item(
+    found: Extracted,
+    source: str,
+    *,
+    fetched_at: str | None = None,
+    page_sha256: str | None = None,
+    http_status: int | None = None,
+) -> Article | Reject:
     """Turn what the engine found into an item, or a reject carrying the reason."""
     if found.reject:
         return Reject(url=found.url, reason=found.reject, source=source, http_status=http_status)
     body = join_paragraphs(found.paragraphs)
-    canonical = canonicalize_url(found.canonical_url or found.url) if (found.canonical_url or found.url) else ""
+    canonical = (
+        canonicalize_url(found.canonical_url or found.url) if (found.canonical_url or found.url) else ""
+    )
     return Article(
         url=found.url,
         canonical_url=canonical,
@@ -71,9 +79,16 @@ def to_item(found: Extracted, source: str, *, fetched_at: str | None = None, pag
     )
 
 
-def extract(data: bytes | str, url: str, *, source: str = "generic", content_type: str | None = None,
-            rules: SiteRules | None = None, fetched_at: str | None = None,
-            http_status: int | None = None) -> Article | Reject:
+def extract(
+    data: bytes | str,
+    url: str,
+    *,
+    source: str = "generic",
+    content_type: str | None = None,
+    rules: SiteRules | None = None,
+    fetched_at: str | None = None,
+    http_status: int | None = None,
+) -> Article | Reject:
     """Extract one page (HTML in any encoding, or a plain-text item) into an `Article` or a `Reject`."""
     try:
         urlsplit(url or "")
@@ -81,16 +96,27 @@ def extract(data: bytes | str, url: str, *, source: str = "generic", content_typ
         return Reject(url=url, reason=f"invalid URL: {exc}", source=source, http_status=http_status)
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if raw.count(b"<") > MAX_TAGS:
-        return Reject(url=url, reason=f"page too large to parse: over {MAX_TAGS:,} tags", source=source,
-                      http_status=http_status)
+        return Reject(
+            url=url,
+            reason=f"page too large to parse: over {MAX_TAGS:,} tags",
+            source=source,
+            http_status=http_status,
+        )
     # A str may carry lone surrogates (no page's text does): drop them before anything encodes it.
-    text, encoding = (_SURROGATES.sub("", data), None) if isinstance(data, str) else decode_html(data, content_type)
+    text, encoding = (
+        (_SURROGATES.sub("", data), None) if isinstance(data, str) else decode_html(data, content_type)
+    )
     digest = hashlib.sha256(raw).hexdigest()
     try:
         # The fetch time is what relative dates on the page (3小时前) count back from; never a date itself.
         reference = datetime.fromisoformat(fetched_at) if fetched_at else None
-        found = extract_html(text, url, rules, reference, raw=raw, encoding=encoding) if looks_like_html(text) \
+        found = (
+            extract_html(text, url, rules, reference, raw=raw, encoding=encoding)
+            if looks_like_html(text)
             else extract_text(text, url)
+        )
     except RecursionError:
-        return Reject(url=url, reason="page too deeply nested to parse", source=source, http_status=http_status)
+        return Reject(
+            url=url, reason="page too deeply nested to parse", source=source, http_status=http_status
+        )
     return to_item(found, source, fetched_at=fetched_at, page_sha256=digest, http_status=http_status)

@@ -24,9 +24,22 @@ from crawler.extract.text import clean_pinyin, looks_like_caption, split_caption
 ATTACHMENT_EXT = re.compile(r"\.(?:docx?|xlsx?|et|wps|pdf|ofd|zip|rar|7z|csv|pptx?)(?:$|[?#])", re.IGNORECASE)
 # Containers of common Chinese CMS templates; used when they hold a real article.
 KNOWN_BODY = (
-    "#zoom", ".TRS_Editor", ".TRS_UEDITOR", "#UCAP-CONTENT", ".pages_content", "#ozoom", "#js_content",
-    ".rich_media_content", ".article-content", ".art_content", "#artibody", ".post_body", ".article_content",
-    ".articleContent", ".content_text", ".detail-content",
+    "#zoom",
+    ".TRS_Editor",
+    ".TRS_UEDITOR",
+    "#UCAP-CONTENT",
+    ".pages_content",
+    "#ozoom",
+    "#js_content",
+    ".rich_media_content",
+    ".article-content",
+    ".art_content",
+    "#artibody",
+    ".post_body",
+    ".article_content",
+    ".articleContent",
+    ".content_text",
+    ".detail-content",
 )
 HAN = re.compile(r"[\u3400-\u9fff]")
 _NOT_HAN = re.compile(r"[^\u3400-\u9fff]+")
@@ -35,11 +48,62 @@ _NOT_HAN = re.compile(r"[^\u3400-\u9fff]+")
 def _han_count(text: str) -> int:
     """How many Han characters ``text`` has (removing the runs between them makes fewer objects than findall)."""
     return len(_NOT_HAN.sub("", text))
+
+
 SENTENCE_PUNCT = re.compile(r"[，。！？；,.!?;：:、]")
 END_PUNCT = re.compile(r"[。！？!?.…”’」』）)\"]$")
 WORD = re.compile(r"[^\W\d_]+")
 STOPWORDS = frozenset(
-    ["the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "at", "by", "from", "as", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "these", "those", "he", "she", "they", "we", "you", "i", "his", "her", "their", "our", "not", "but", "have", "has", "had", "will", "would", "can", "could", "said", "says"]
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "at",
+        "by",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "he",
+        "she",
+        "they",
+        "we",
+        "you",
+        "i",
+        "his",
+        "her",
+        "their",
+        "our",
+        "not",
+        "but",
+        "have",
+        "has",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "said",
+        "says",
+    ]
 )
 BOILERPLATE = re.compile(
     r"^(?:分享到|分享至|扫一扫|掃一掃|【?\s*打印|【?\s*关闭|相关新闻|相关阅读|相关文章|相關新聞|延伸阅读|推荐阅读|热门推荐"
@@ -54,7 +118,9 @@ EDITOR_LINE = re.compile(
     r"^[（(\[【]?\s*(?:责任编辑|責任編輯|编辑|編輯|网络编辑|責編|责编|审核|校对|监制|编审)\s*[:：]?\s*"
     r"(?P<name>[^）)\]】]{0,30}?)\s*[）)\]】]?$"
 )
-INFO_LABEL = re.compile(r"(?:来源|來源|作者|记者|發布|发布|时间|時間|日期|编辑|编者|浏览|阅读|点击|字号|稿源)\s*[:：]")
+INFO_LABEL = re.compile(
+    r"(?:来源|來源|作者|记者|發布|发布|时间|時間|日期|编辑|编者|浏览|阅读|点击|字号|稿源)\s*[:：]"
+)
 # Lines after which a page carries no more article text, however text-like what follows.
 END_MARKER = re.compile(
     r"^[【\[（(]?\s*(?:相关阅读|相关新闻|相关文章|延伸阅读|推荐阅读|往期回顾|往期推荐|更多精彩|精彩推荐|猜你喜欢|热门评论"
@@ -62,7 +128,9 @@ END_MARKER = re.compile(
     re.IGNORECASE,
 )
 # The company boilerplate closing a press release: "About Ascom", "About the FDA", 关于我们.
-ABOUT = re.compile(r"^(?:About (?:the )?[A-Z][\w&.,'’\- ]{1,60}|关于我们|关于本站|关于\S{2,12}(?:公司|集团))\s*:?$")
+ABOUT = re.compile(
+    r"^(?:About (?:the )?[A-Z][\w&.,'’\- ]{1,60}|关于我们|关于本站|关于\S{2,12}(?:公司|集团))\s*:?$"
+)
 ATTACHMENT_LINE = re.compile(r"^\s*(?:附件|附表|Attachment)\s*\d*\s*[:：]", re.IGNORECASE)
 DATE_ONLY = re.compile(r"^[\s\d年月日时分:：/\-.]+$")
 
@@ -78,7 +146,9 @@ UNLIKELY = re.compile(
     r"|toolbar|tags?(?![a-z])|share|social|widget|aside|remen|paihang)",
     re.IGNORECASE,
 )
-LIKELY = re.compile(r"article|content|main|post|text|body|entry|story|detail|zoom|TRS_|artibody", re.IGNORECASE)
+LIKELY = re.compile(
+    r"article|content|main|post|text|body|entry|story|detail|zoom|TRS_|artibody", re.IGNORECASE
+)
 
 
 @dataclass
@@ -198,7 +268,11 @@ def furniture(page: Page, classes: list[str]) -> list[bool]:
             strong, weak = _furniture_names(names_of(el))
             if strong or weak or tag in ("nav", "footer", "aside"):
                 share = good.get(el, 0) / total if total else 0.0
-                if (tag in ("nav", "footer", "aside") and share < 0.5) or (strong and share < 0.6) or (weak and share < 0.3):
+                if (
+                    (tag in ("nav", "footer", "aside") and share < 0.5)
+                    or (strong and share < 0.6)
+                    or (weak and share < 0.3)
+                ):
                     verdict = True
                     break
             el = el.getparent()
@@ -216,8 +290,10 @@ def _furniture_names(names: tuple[str, str]) -> tuple[bool, bool]:
     text = f"{names[0]} {names[1]}"
     if not text.strip():
         return False, False
-    return (STRONG_UNLIKELY.search(text) is not None,
-            UNLIKELY.search(text) is not None and LIKELY.search(text) is None)
+    return (
+        STRONG_UNLIKELY.search(text) is not None,
+        UNLIKELY.search(text) is not None and LIKELY.search(text) is None,
+    )
 
 
 def _headline_like(text: str) -> bool:
@@ -265,8 +341,12 @@ def teasers(blocks: list[Block], classes: list[str]) -> set[int]:
         if block.link_chars < block.chars:
             link = _lead_link(block) if block.link_chars >= 6 else None
             if link and _headline_like(link) and block.text.startswith(link):
-                rest = block.text[len(link):].lstrip()
-                if 20 <= len(rest) <= 400 and not rest[0].islower() and rest[0] not in ".,;:!?)]}|-–—。，；：！？）":
+                rest = block.text[len(link) :].lstrip()
+                if (
+                    20 <= len(rest) <= 400
+                    and not rest[0].islower()
+                    and rest[0] not in ".,;:!?)]}|-–—。，；：！？）"
+                ):
                     items.append((i, i))
                     han = han or HAN.search(link) is not None
         else:
@@ -322,8 +402,10 @@ def _teaser_gap(blocks: list[Block], classes: list[str], start: int, stop: int) 
 
 def choose_container(page: Page, classes: list[str]) -> Any:
     """The element where good text most outweighs bad text; on a tie, the tighter one."""
-    values = [b.chars if k == "good" else -b.chars if k == "bad" else 0
-              for b, k in zip(page.blocks, classes, strict=True)]
+    values = [
+        b.chars if k == "good" else -b.chars if k == "bad" else 0
+        for b, k in zip(page.blocks, classes, strict=True)
+    ]
     score = tree_sums(page, values)
     if not score:
         return None
@@ -399,8 +481,14 @@ def _caption_names(names: tuple[str, str]) -> bool:
 def _caption_like(block: Block, text: str, caption: bool) -> bool:
     """A line right after an image that captions it: a credit, a caption (``caption``: a figcaption, or a
     caption by its class), or a short centred line that is not a sentence."""
-    return looks_like_caption(text) or caption or (
-        _is_centered(block.element) and len(text) <= 40 and not text.endswith(("。", "！", "？", ".", "）"))
+    return (
+        looks_like_caption(text)
+        or caption
+        or (
+            _is_centered(block.element)
+            and len(text) <= 40
+            and not text.endswith(("。", "！", "？", ".", "）"))
+        )
     )
 
 
@@ -409,14 +497,21 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
     classes = [classify(b) for b in page.blocks]
     if title_text:
         # The headline repeated above the body is not body text, however sentence-like.
-        classes = ["neutral" if b.text == title_text else k for b, k in zip(page.blocks, classes, strict=True)]
+        classes = [
+            "neutral" if b.text == title_text else k for b, k in zip(page.blocks, classes, strict=True)
+        ]
     # Captions are not body text, and neither is the page's <h1> (the headline, even where the title found
     # is worded otherwise): they may sit in the article, but it does not start or end with them.
-    classes = ["neutral" if k == "good" and (b.element.tag == "h1" or _is_caption(page, b)) else k
-               for b, k in zip(page.blocks, classes, strict=True)]
+    classes = [
+        "neutral" if k == "good" and (b.element.tag == "h1" or _is_caption(page, b)) else k
+        for b, k in zip(page.blocks, classes, strict=True)
+    ]
     found: set[int] = set()
     if rule_container is None:
-        classes = ["bad" if off and kind == "good" else kind for kind, off in zip(classes, furniture(page, classes), strict=True)]
+        classes = [
+            "bad" if off and kind == "good" else kind
+            for kind, off in zip(classes, furniture(page, classes), strict=True)
+        ]
         # Teaser lists are no text of the article, but no sign either that what holds them is not the
         # article: neutral while the container is chosen, left out of the body after.
         found = teasers(page.blocks, classes)
@@ -432,8 +527,11 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
             el, how = known
             inside = set(el.iter())
             inside_of = el
-            chars = sum(b.chars for b, k in zip(page.blocks, classes, strict=True)
-                        if k == "good" and b.element in inside)
+            chars = sum(
+                b.chars
+                for b, k in zip(page.blocks, classes, strict=True)
+                if k == "good" and b.element in inside
+            )
             container = el if chars >= 30 else None
     if container is None:
         container, how = choose_container(page, classes), "density"
@@ -443,8 +541,9 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
         inside = set(container.iter())
     for i in found:
         classes[i] = "bad"
-    members = _main_cluster([(b, k) for b, k in zip(page.blocks, classes, strict=True) if b.element in inside],
-                            title_text)
+    members = _main_cluster(
+        [(b, k) for b, k in zip(page.blocks, classes, strict=True) if b.element in inside], title_text
+    )
     goods = [i for i, (_, k) in enumerate(members) if k == "good"]
     body = Body(container=container, how=how)
     if not goods:
@@ -466,8 +565,11 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
     j = last
     while j < len(members) - 1 and j - last < 8:
         block, kind = members[j + 1]
-        if kind == "bad" or block.image or END_MARKER.match(block.text) or not (
-            _texty(block.text, title_text) or ATTACHMENT_LINE.match(block.text)
+        if (
+            kind == "bad"
+            or block.image
+            or END_MARKER.match(block.text)
+            or not (_texty(block.text, title_text) or ATTACHMENT_LINE.match(block.text))
         ):
             break
         j += 1
@@ -480,18 +582,27 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
         j = last
         while j < len(members) - 1:
             block, kind = members[j + 1]
-            if (kind == "bad" or block.image or END_MARKER.match(block.text) or block.element.getparent() is not parent
-                    or not _texty(block.text, title_text)):
+            if (
+                kind == "bad"
+                or block.image
+                or END_MARKER.match(block.text)
+                or block.element.getparent() is not parent
+                or not _texty(block.text, title_text)
+            ):
                 break
             j += 1
         if j - last >= 3:
             last = j
     body.head = [b.text for b, _ in members[:first] if b.text]
-    body.tail = [b.text for b, _ in members[last + 1:] if b.text]
+    body.tail = [b.text for b, _ in members[last + 1 :] if b.text]
     pending: dict[str, Any] | None = None
-    kept = members[first: last + 1]
+    kept = members[first : last + 1]
     for i, (block, _) in enumerate(kept):
-        if i and (END_MARKER.match(block.text) or (block.heading or len(block.text) <= 60) and ABOUT.match(block.text)):
+        if i and (
+            END_MARKER.match(block.text)
+            or ((block.heading or len(block.text) <= 60)
+            and ABOUT.match(block.text))
+        ):
             body.tail.extend(b.text for b, _ in kept[i:] if b.text)
             kept = kept[:i]
             break
@@ -514,8 +625,12 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
             pending = None
             continue
         is_caption = _is_caption(page, block)
-        if (pending is not None and pending["caption"] is None and len(text) <= 100
-                and _caption_like(block, text, is_caption)):
+        if (
+            pending is not None
+            and pending["caption"] is None
+            and len(text) <= 100
+            and _caption_like(block, text, is_caption)
+        ):
             pending["caption"], pending["credit"] = split_caption(text)
             pending = None
             continue
@@ -531,8 +646,14 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
         href = (a.get("href") or "").strip()
         # (the extension test on the whole link first: a path that passes it passes it inside the link too,
         # unless urlsplit drops a tab or line break from it)
-        if href and (ATTACHMENT_EXT.search(href) or not href.isprintable()) and ATTACHMENT_EXT.search(urlsplit(href).path):
-            body.attachments.append({"url": urljoin(page.url, href), "title": " ".join("".join(a.itertext()).split()) or None})
+        if (
+            href
+            and (ATTACHMENT_EXT.search(href) or not href.isprintable())
+            and ATTACHMENT_EXT.search(urlsplit(href).path)
+        ):
+            body.attachments.append(
+                {"url": urljoin(page.url, href), "title": " ".join("".join(a.itertext()).split()) or None}
+            )
     return body
 
 
@@ -543,7 +664,7 @@ def _junk(block: Block, kind: str, title: str | None) -> bool:
     if kind == "good" or block.image or block.heading:
         return False
     text = block.text
-    return block.chars <= 5 or not WORD.search(text) and not HAN.search(text)
+    return block.chars <= 5 or (not WORD.search(text) and not HAN.search(text))
 
 
 def _main_cluster(members: list[tuple[Block, str]], title: str | None) -> list[tuple[Block, str]]:
@@ -582,7 +703,12 @@ def _texty(text: str, title: str | None) -> bool:
     """A short line of running text: words, no label, no date, not the headline."""
     if not text or (title and text.strip() == title.strip()) or len(text) > 400:
         return False
-    if INFO_LABEL.search(text[:30]) or DATE_ONLY.match(text) or EDITOR_LINE.match(text) or BOILERPLATE.match(text):
+    if (
+        INFO_LABEL.search(text[:30])
+        or DATE_ONLY.match(text)
+        or EDITOR_LINE.match(text)
+        or BOILERPLATE.match(text)
+    ):
         return False
     return _han_count(text) >= 4 or len(WORD.findall(text)) >= 4
 

@@ -14,17 +14,39 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-_CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "Ｏ": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-              "七": 7, "八": 8, "九": 9, "十": 10}
+_CN_DIGITS = {
+    "〇": 0,
+    "○": 0,
+    "零": 0,
+    "Ｏ": 0,
+    "O": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
 
 _SEP = r"\s*[-/.年]\s*"
 _TIME = r"(?:\s*(?:T|\s|日)?\s*(?:(上午|下午|晚上|早上|凌晨|中午)\s*)?(\d{1,2})\s*[:：时時点]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?"
 _FULL = re.compile(
-    r"(?<!\d)((?:19|20)\d{2})" + _SEP + r"(\d{1,2})" + r"\s*[-/.月]\s*" + r"(\d{1,2})(?!\d)\s*日?" + _TIME
+    r"(?<!\d)((?:19|20)\d{2})"
+    + _SEP
+    + r"(\d{1,2})"
+    + r"\s*[-/.月]\s*"
+    + r"(\d{1,2})(?!\d)\s*日?"
+    + _TIME
     + r"(?:\s*(Z|[+-]\d{2}:?\d{2}))?"
 )
 _COMPACT = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
-_CN_NUMERAL = re.compile(r"([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
+_CN_NUMERAL = re.compile(
+    r"([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日"
+)
 _YEARLESS = re.compile(r"(?<![\d年/.-])(\d{1,2})月(\d{1,2})[日号](?:\s*(上午|下午|晚上|早上|凌晨|中午))?")
 _YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})年")
 _URL_DATES = (
@@ -98,8 +120,16 @@ def parse_date(text: str | None, tz: timezone = SHANGHAI) -> ParsedDate | None:
     if m:
         y, mo, d, meridiem, hh, mm, ss, zone = m.groups()
         hour = _meridiem(int(hh), meridiem) if hh else None
-        return _build(int(y), int(mo), int(d), hour, int(mm) if mm else None, int(ss) if ss else None,
-                      _zone(zone, tz), m.group(0).strip())
+        return _build(
+            int(y),
+            int(mo),
+            int(d),
+            hour,
+            int(mm) if mm else None,
+            int(ss) if ss else None,
+            _zone(zone, tz),
+            m.group(0).strip(),
+        )
     m = _CN_NUMERAL.search(text)
     if m:
         try:
@@ -143,7 +173,9 @@ def date_from_url(url: str, tz: timezone = SHANGHAI) -> ParsedDate | None:
 
 _SHORT_YEAR = re.compile(r"(?<![\d-])(\d{2})-(\d{1,2})-(\d{1,2})\s*(\d{1,2}):(\d{2})(?!\d)")
 _YEARLESS_TIME = re.compile(r"(?<![\d-])(\d{1,2})-(\d{1,2})\s*(\d{1,2}):(\d{2})(?![\d:])")
-_SPLIT_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s+(\d{1,2})\s*[/-]\s*(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?(?!\d)")
+_SPLIT_YEAR = re.compile(
+    r"(?<!\d)((?:19|20)\d{2})\s+(\d{1,2})\s*[/-]\s*(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?(?!\d)"
+)
 # Both are matched at the start of a word only (see `_at_word_start`): a leading \b would keep the regex engine
 # from skipping ahead to the names, over up to a megabyte of a page's scripts.
 _EPOCH_VAR = re.compile(r"""(?:ct|create_time|publish_time|pubtime|pub_time)\s*[=:]\s*["']?(1\d{9})["']?""")
@@ -177,8 +209,16 @@ def parse_short(text: str | None, year: int | None = None, tz: timezone = SHANGH
             return _build(y, int(m[2]), int(m[3]), int(m[4]), int(m[5]), None, tz, m.group(0))
     m = _SPLIT_YEAR.search(text)
     if m:
-        return _build(int(m[1]), int(m[2]), int(m[3]), int(m[4]) if m[4] else None,
-                      int(m[5]) if m[5] else None, None, tz, m.group(0))
+        return _build(
+            int(m[1]),
+            int(m[2]),
+            int(m[3]),
+            int(m[4]) if m[4] else None,
+            int(m[5]) if m[5] else None,
+            None,
+            tz,
+            m.group(0),
+        )
     if year is not None:
         m = _YEARLESS_TIME.search(text)
         if m:
@@ -205,7 +245,9 @@ def date_from_script(script: str | None, tz: timezone = SHANGHAI) -> ParsedDate 
     found_dates = [d for d in (parse_date(m[1], tz) for m in _at_word_start(_DATE_VAR, script)) if d]
     if found_dates:
         return found_dates[0] if len({d.value[:10] for d in found_dates}) == 1 else None
-    found_dates = [d for d in (from_epoch(int(m[1]), tz, m.group(0)) for m in _at_word_start(_EPOCH_VAR, script)) if d]
+    found_dates = [
+        d for d in (from_epoch(int(m[1]), tz, m.group(0)) for m in _at_word_start(_EPOCH_VAR, script)) if d
+    ]
     if found_dates and len({d.value[:10] for d in found_dates}) == 1:
         return found_dates[0]
     return None
@@ -231,7 +273,9 @@ _RELATIVE = re.compile(
 _DAYS_BACK = {"今天": 0, "今日": 0, "today": 0, "昨天": 1, "昨日": 1, "yesterday": 1, "前天": 2}
 
 
-def parse_relative(text: str | None, reference: datetime | None, tz: timezone = SHANGHAI) -> ParsedDate | None:
+def parse_relative(
+    text: str | None, reference: datetime | None, tz: timezone = SHANGHAI
+) -> ParsedDate | None:
     """``3小时前``, ``昨天 10:20``, ``2 days ago`` resolved against ``reference``: the time the page was
     fetched, which is what the page's "ago" counts from. Without a reference nothing is resolved."""
     if not text or reference is None:
@@ -250,13 +294,20 @@ def parse_relative(text: str | None, reference: datetime | None, tz: timezone = 
             moment, precision = now - timedelta(hours=n), "minute"
         else:
             day = (now - timedelta(days=n)).date()
-            return ParsedDate(datetime(day.year, day.month, day.day, tzinfo=tz).isoformat(), "day", m.group(0))
+            return ParsedDate(
+                datetime(day.year, day.month, day.day, tzinfo=tz).isoformat(), "day", m.group(0)
+            )
     else:
         day = (now - timedelta(days=_DAYS_BACK[m["day"].lower()])).date()
         if m["h"] is not None and m["m"] is not None and int(m["h"]) < 24 and int(m["m"]) < 60:
-            moment, precision = datetime(day.year, day.month, day.day, int(m["h"]), int(m["m"]), tzinfo=tz), "minute"
+            moment, precision = (
+                datetime(day.year, day.month, day.day, int(m["h"]), int(m["m"]), tzinfo=tz),
+                "minute",
+            )
         else:
-            return ParsedDate(datetime(day.year, day.month, day.day, tzinfo=tz).isoformat(), "day", m.group(0))
+            return ParsedDate(
+                datetime(day.year, day.month, day.day, tzinfo=tz).isoformat(), "day", m.group(0)
+            )
     moment = moment.replace(second=0, microsecond=0)
     return ParsedDate(moment.isoformat(), precision, m.group(0))
 

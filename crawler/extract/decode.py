@@ -39,7 +39,7 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
     """Decode page bytes; returns ``(text, encoding used)``. Never raises on bad bytes."""
     bom_encoding, bom = read_bom(data)
     if bom_encoding:
-        text = _try(data[len(bom):], _canonical(bom_encoding))
+        text = _try(data[len(bom) :], _canonical(bom_encoding))
         if text is not None:
             return text, _canonical(bom_encoding) or "utf-8"
     # Valid multi-byte UTF-8 is next to impossible by chance in GBK or Big5 text, so it wins over a
@@ -67,8 +67,10 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
         # bytes that are valid GB18030 and read as mostly Han characters are Chinese.
         for candidate in ("gb18030", "big5hkscs"):
             chinese = _try(data, candidate)
-            if chinese is not None and _mostly_han(chinese) and not (
-                candidate == "gb18030" and _looks_like_big5(chinese)
+            if (
+                chinese is not None
+                and _mostly_han(chinese)
+                and not (candidate == "gb18030" and _looks_like_big5(chinese))
             ):
                 return chinese, candidate
     text = _try(data, guessed)
@@ -95,8 +97,9 @@ def _looks_like_big5(text: str) -> bool:
 
 def _mostly_han(text: str) -> bool:
     wide = [c for c in text[:20000] if ord(c) > 0x7F]
-    return bool(wide) and sum(1 for c in wide if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"
-                               or "\uff00" <= c <= "\uffef") >= 0.8 * len(wide)
+    return bool(wide) and sum(
+        1 for c in wide if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+    ) >= 0.8 * len(wide)
 
 
 def _detect(data: bytes) -> str | None:

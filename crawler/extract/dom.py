@@ -21,14 +21,79 @@ import lxml.etree
 from crawler.extract.text import normalize_space
 
 BLOCK_TAGS = frozenset(
-    ["address", "article", "aside", "blockquote", "dd", "details", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "ul", "center", "caption"]
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
+        "ul",
+        "center",
+        "caption",
+    ]
 )
 HEADINGS = frozenset(["h1", "h2", "h3", "h4", "h5", "h6"])
 # Block elements that make a table row a layout row rather than a row of data.
 _ROW_BLOCKS = tuple(sorted(BLOCK_TAGS - {"td", "th", "tr", "tbody", "thead", "tfoot"}))
 # Elements whose content is never article text.
 DROP_TAGS = frozenset(
-    ["script", "style", "noscript", "template", "iframe", "object", "embed", "select", "button", "textarea", "input", "svg", "canvas", "video", "audio", "map", "area", "head", "title", "link", "meta", "base", "option", "datalist"]
+    [
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "iframe",
+        "object",
+        "embed",
+        "select",
+        "button",
+        "textarea",
+        "input",
+        "svg",
+        "canvas",
+        "video",
+        "audio",
+        "map",
+        "area",
+        "head",
+        "title",
+        "link",
+        "meta",
+        "base",
+        "option",
+        "datalist",
+    ]
 )
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
@@ -45,8 +110,13 @@ _OPENS_WITH_TAG = re.compile(r"\s*<[^/]")
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 # (collect_ids=False: libxml2 would otherwise hash every id attribute for getElementById, which nothing here uses;
 # default_doctype=False: no DOCTYPE node is made up for pages without one. Same trees, ~5 % less parse time.)
-_PARSE_OPTIONS = {"remove_comments": True, "remove_pis": True, "no_network": True, "collect_ids": False,
-                  "default_doctype": False}
+_PARSE_OPTIONS = {
+    "remove_comments": True,
+    "remove_pis": True,
+    "no_network": True,
+    "collect_ids": False,
+    "default_doctype": False,
+}
 _PARSER = lxml.etree.HTMLParser(**_PARSE_OPTIONS)
 _UTF8_PARSER = lxml.etree.HTMLParser(**_PARSE_OPTIONS, encoding="utf-8")
 
@@ -129,8 +199,13 @@ def parse_page(text: str, url: str, *, raw: bytes | None = None, encoding: str |
     # Plain lxml elements (no lxml.html element classes): the walks below are the engine's hot path.
     original = text or ""
     source: str | bytes | None = None
-    if (encoding == "utf-8" and raw is not None and _OPENS_WITH_TAG.match(original)
-            and not _XML_DECLARATION.match(original) and "\ufffd" not in original):
+    if (
+        encoding == "utf-8"
+        and raw is not None
+        and _OPENS_WITH_TAG.match(original)
+        and not _XML_DECLARATION.match(original)
+        and "\ufffd" not in original
+    ):
         # No U+FFFD: ``raw`` decoded strictly. Its repaired bytes are exactly the repaired text, encoded.
         source = _repaired_utf8(raw, original)
     parser = _UTF8_PARSER
@@ -224,6 +299,8 @@ _INVISIBLE = (" ", "\n", "\t", "\r", "\u3000", "\xa0")
 def _visible_len(text: str) -> int:
     """Characters of ``text`` but the white space in _INVISIBLE."""
     return len(text) - (text.count(" ") if text.isprintable() else sum(map(text.count, _INVISIBLE)))
+
+
 _HIDING = frozenset(["hidden", "aria-hidden", "style"])
 
 
@@ -234,8 +311,11 @@ def _hidden(el: Any, tag: str) -> bool:
     keys = el.keys()
     if not keys:
         return False
-    return ("hidden" in keys or ("aria-hidden" in keys and el.get("aria-hidden") == "true" and tag not in ("i", "span"))
-            or ("style" in keys and HIDDEN_STYLE.search(el.get("style") or "") is not None))
+    return (
+        "hidden" in keys
+        or ("aria-hidden" in keys and el.get("aria-hidden") == "true" and tag not in ("i", "span"))
+        or ("style" in keys and HIDDEN_STYLE.search(el.get("style") or "") is not None)
+    )
 
 
 def _remove(doomed: list[Any]) -> None:
@@ -333,14 +413,18 @@ def flatten(container: Any, base_url: str) -> list[Block]:
     return blocks
 
 
-def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], doomed: list[Any]) -> list[Block]:
+def _flatten(
+    container: Any, base_url: str, seen: dict[Any, tuple[str, str]], doomed: list[Any]
+) -> list[Block]:
     """`flatten` without the removal: hidden elements go to ``doomed``, the others (in document order,
     below ``container``) to ``seen`` with their class and id."""
     blocks: list[Block] = []
     buf: list[str] = []
     links: list[str] = []  # the text in ``buf`` that sits inside <a>, measured when the block ends
     # (element, is a heading, is a figcaption) of the block elements the walk is in
-    owners: list[tuple[Any, bool, bool]] = [(container, container.tag in HEADINGS, container.tag == "figcaption")]
+    owners: list[tuple[Any, bool, bool]] = [
+        (container, container.tag in HEADINGS, container.tag == "figcaption")
+    ]
     buf_append = buf.append
     links_append = links.append
     blocks_append = blocks.append
@@ -355,7 +439,9 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
             text = " ".join(words)
             # (_visible_len adds up over pieces: one call on their concatenation is one call, not one a piece)
             link_chars = _visible_len("".join(links)) if links else 0
-            blocks_append(Block(text, owner, link_chars, None, heading, figcaption, len(text) - len(words) + 1))
+            blocks_append(
+                Block(text, owner, link_chars, None, heading, figcaption, len(text) - len(words) + 1)
+            )
         links.clear()
 
     def walk(el: Any, in_link: bool) -> None:
@@ -364,15 +450,27 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
             if not isinstance(tag, str):
                 if tag is _COMMENT or tag is _PI:
                     doomed_append(child)
-            elif tag in DROP_TAGS or (keys := child.keys()) and not _HIDING.isdisjoint(keys) and (
-                "hidden" in keys or ("aria-hidden" in keys and child.get("aria-hidden") == "true" and tag not in ("i", "span"))
-                or ("style" in keys and HIDDEN_STYLE.search(child.get("style") or "") is not None)
+            elif (
+                tag in DROP_TAGS
+                or ((keys := child.keys())
+                and not _HIDING.isdisjoint(keys)
+                and (
+                    "hidden" in keys
+                    or (
+                        "aria-hidden" in keys
+                        and child.get("aria-hidden") == "true"
+                        and tag not in ("i", "span")
+                    )
+                    or ("style" in keys and HIDDEN_STYLE.search(child.get("style") or "") is not None)
+                ))
             ):  # `_hidden`, inlined: this walk is the engine's hot path
                 doomed_append(child)
             else:
                 if keys:
-                    seen[child] = (child.get("class") or "" if "class" in keys else "",
-                                   child.get("id") or "" if "id" in keys else "")
+                    seen[child] = (
+                        child.get("class") or "" if "class" in keys else "",
+                        child.get("id") or "" if "id" in keys else "",
+                    )
                 else:
                     seen[child] = _NO_NAMES
                 if tag in BLOCK_TAGS:
@@ -380,11 +478,15 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
                         _clean_below(child, seen)
                         if buf:
                             flush()
-                        cells = [normalize_space("".join(c.itertext())) for c in child if c.tag in ("td", "th")]
+                        cells = [
+                            normalize_space("".join(c.itertext())) for c in child if c.tag in ("td", "th")
+                        ]
                         row = " | ".join(c for c in cells if c)
                         links = sum(len("".join("".join(a.itertext()).split())) for a in child.iter("a"))
                         if row:
-                            blocks_append(Block(row, child, links, None, False, False, len("".join(row.split()))))
+                            blocks_append(
+                                Block(row, child, links, None, False, False, len("".join(row.split())))
+                            )
                         for img in child.iter("img"):
                             src = (img.get("src") or "").strip()
                             if src and not src.startswith("data:"):
@@ -412,7 +514,9 @@ def _flatten(container: Any, base_url: str, seen: dict[Any, tuple[str, str]], do
                 elif tag == "img":
                     if len(child):
                         _clean_below(child, seen)
-                    src = (child.get("data-src") or child.get("data-original") or child.get("src") or "").strip()
+                    src = (
+                        child.get("data-src") or child.get("data-original") or child.get("src") or ""
+                    ).strip()
                     if src and not src.startswith("data:"):
                         if buf:
                             flush()

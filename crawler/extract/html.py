@@ -82,8 +82,15 @@ def _select_text(sel: Selector, query: str | None) -> str | None:
     return None
 
 
-def extract_html(text: str, url: str, rules: SiteRules | None = None, reference: datetime | None = None, *,
-                 raw: bytes | None = None, encoding: str | None = None) -> Extracted:
+def extract_html(
+    text: str,
+    url: str,
+    rules: SiteRules | None = None,
+    reference: datetime | None = None,
+    *,
+    raw: bytes | None = None,
+    encoding: str | None = None,
+) -> Extracted:
     """Extract an article from decoded HTML. Never raises on bad markup: problems become ``reject``/notes.
 
     ``raw``/``encoding``: the bytes the text was decoded from and how, if it was (see `parse_page`)."""
@@ -129,7 +136,9 @@ def extract_html(text: str, url: str, rules: SiteRules | None = None, reference:
     # Strict interpretation: a site rule that finds nothing is said, not silently replaced by the engine's
     # guess (the guess is still used): a template that changed shows in the notes, the stats and the log.
     hits = {**found, "body": rule_body}
-    rule_notes = [f"rule missed: {name} ({query})" for name, query in rules.given().items() if hits[name] is None]
+    rule_notes = [
+        f"rule missed: {name} ({query})" for name, query in rules.given().items() if hits[name] is None
+    ]
     found_by_rules = [name for name in rules.given() if hits[name] is not None]
     if found_by_rules:
         rule_notes.insert(0, f"rules found: {', '.join(found_by_rules)}")
@@ -151,7 +160,9 @@ def extract_html(text: str, url: str, rules: SiteRules | None = None, reference:
     # Serialised from a parsed tree, the container's markup needs no second lxml round trip before nh3 (which
     # parses it anyway): wrapping it in a <div> gives what the round trip in `sanitize_html` gives, except for
     # <html>/<body>, which the fragment parser unwraps.
-    out.body_html = _nh3(f"<div>{markup}</div>") if body.container.tag not in ("html", "body") else sanitize_html(markup)
+    out.body_html = (
+        _nh3(f"<div>{markup}</div>") if body.container.tag not in ("html", "body") else sanitize_html(markup)
+    )
 
     if not out.title:
         out.reject = "no title found"
@@ -183,17 +194,71 @@ def sanitize_html(html: str, base_url: str = "") -> str:
     return _nh3(html)
 
 
-_SAFE_TAGS = {"p", "br", "a", "img", "strong", "b", "em", "i", "u", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
-              "blockquote", "table", "thead", "tbody", "tr", "td", "th", "figure", "figcaption", "div", "span", "sub",
-              "sup", "pre"}
-_SAFE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt"}, "td": {"colspan", "rowspan"},
-                    "th": {"colspan", "rowspan"}}
+_SAFE_TAGS = {
+    "p",
+    "br",
+    "a",
+    "img",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "td",
+    "th",
+    "figure",
+    "figcaption",
+    "div",
+    "span",
+    "sub",
+    "sup",
+    "pre",
+}
+_SAFE_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
 # The commonest attributes _SAFE_ATTRIBUTES leaves out (none of its names may be here).
-_DROPPED_ATTRIBUTES = ("style", "class", "id", "width", "height", "align", "valign", "border", "target", "onclick",
-                       "data-src", "data-original", "cellpadding", "cellspacing", "bgcolor", "face", "size", "color")
+_DROPPED_ATTRIBUTES = (
+    "style",
+    "class",
+    "id",
+    "width",
+    "height",
+    "align",
+    "valign",
+    "border",
+    "target",
+    "onclick",
+    "data-src",
+    "data-original",
+    "cellpadding",
+    "cellspacing",
+    "bgcolor",
+    "face",
+    "size",
+    "color",
+)
 
 
 def _nh3(html: str) -> str:
     import nh3
 
-    return nh3.clean(html, tags=_SAFE_TAGS, attributes=_SAFE_ATTRIBUTES, url_schemes={"http", "https"}).strip()
+    return nh3.clean(
+        html, tags=_SAFE_TAGS, attributes=_SAFE_ATTRIBUTES, url_schemes={"http", "https"}
+    ).strip()

@@ -31,8 +31,21 @@ BARE_LABEL = re.compile(r"^(?P<label>来源|來源|作者)\s*(?P<value>[^\s:：|
 EDITOR_LINE = re.compile(
     r"^[（(\[【]?\s*(?:责任编辑|責任編輯|编辑|編輯|网络编辑|責編|责编)\s*[:：]?\s*(?P<name>[^）)\]】]*?)\s*[）)\]】]?$"
 )
-SOURCE_LABELS = ("来源", "來源", "信息来源", "信息來源", "文章来源", "文章來源", "本文来源", "本文來源", "稿件来源",
-                 "稿件來源", "来源于", "來源於", "稿源")
+SOURCE_LABELS = (
+    "来源",
+    "來源",
+    "信息来源",
+    "信息來源",
+    "文章来源",
+    "文章來源",
+    "本文来源",
+    "本文來源",
+    "稿件来源",
+    "稿件來源",
+    "来源于",
+    "來源於",
+    "稿源",
+)
 AUTHOR_LABELS = ("作者", "记者", "記者", "撰文", "文", "通讯员", "通訊員")
 EDITOR_LABELS = ("责任编辑", "責任編輯", "编辑", "編輯")
 DATE_LABELS = ("发布时间", "發布時間", "发布日期", "發布日期", "发稿时间", "發稿時間", "时间", "時間", "日期")
@@ -50,50 +63,173 @@ ROLE_NAMES = re.compile(
 _NAME_SPLIT = re.compile(r"\s*[、,，\s]\s*")
 _NAME_TAIL = re.compile(r"(?:报道|報道|摄影|攝影|摄|攝|整理|编译|編譯|综合|綜合|撰稿|采写|採寫|发自\S*)$")
 NOT_PERSON = frozenset(
-    ["报道", "報道", "整理", "编译", "編譯", "综合", "綜合", "网络", "網絡", "网络整理", "佚名", "未知", "本站", "本网", "本報", "本报", "原创", "原創", "编辑", "編輯", "记者", "記者", "通讯员", "来源", "來源", "了解到", "获悉", "獲悉", "发现", "發現", "注意到", "看到", "采访", "採訪", "调查", "調查", "表示", "介绍", "介紹", "透露", "获得", "走访", "走訪", "一行", "等人", "等", "管理员", "小编"]
+    [
+        "报道",
+        "報道",
+        "整理",
+        "编译",
+        "編譯",
+        "综合",
+        "綜合",
+        "网络",
+        "網絡",
+        "网络整理",
+        "佚名",
+        "未知",
+        "本站",
+        "本网",
+        "本報",
+        "本报",
+        "原创",
+        "原創",
+        "编辑",
+        "編輯",
+        "记者",
+        "記者",
+        "通讯员",
+        "来源",
+        "來源",
+        "了解到",
+        "获悉",
+        "獲悉",
+        "发现",
+        "發現",
+        "注意到",
+        "看到",
+        "采访",
+        "採訪",
+        "调查",
+        "調查",
+        "表示",
+        "介绍",
+        "介紹",
+        "透露",
+        "获得",
+        "走访",
+        "走訪",
+        "一行",
+        "等人",
+        "等",
+        "管理员",
+        "小编",
+    ]
 )
-_ORG_WORD = re.compile(r"(?:新闻|新聞|报|報|周刊|週刊|网|網|社|台|中心|集团|集團|公司|协会|協會|大学|大學"
-                       r"|医院|醫院|学院|學院|委员会|委員會|政府|办公室|辦公室|支部|党委|黨委|媒体|媒體|客户端|客戶端|频道|頻道|杂志|雜誌"
-                       r"|局|委|厅|廳|署|部|处|處|办|辦|站|所|馆|館|号|號)$")
+_ORG_WORD = re.compile(
+    r"(?:新闻|新聞|报|報|周刊|週刊|网|網|社|台|中心|集团|集團|公司|协会|協會|大学|大學"
+    r"|医院|醫院|学院|學院|委员会|委員會|政府|办公室|辦公室|支部|党委|黨委|媒体|媒體|客户端|客戶端|频道|頻道|杂志|雜誌"
+    r"|局|委|厅|廳|署|部|处|處|办|辦|站|所|馆|館|号|號)$"
+)
 # Four-character Chinese names are nearly always a compound surname and a given name; other four-character
 # strings in a byline are words (查看更多, 最新文章).
 COMPOUND_SURNAMES = frozenset(
-    ["欧阳", "歐陽", "司马", "司馬", "上官", "诸葛", "諸葛", "东方", "東方", "皇甫", "尉迟", "尉遲", "公孙", "公孫", "慕容", "长孙", "長孫", "宇文", "司徒", "令狐", "夏侯", "端木", "独孤", "獨孤", "南宫", "南宮", "西门", "西門", "澹台", "轩辕", "軒轅", "呼延", "万俟", "申屠", "闻人", "聞人", "钟离", "鍾離", "赫连", "赫連", "太史", "司空", "公冶", "濮阳", "濮陽", "淳于", "单于", "仲孙", "宗政", "第五", "拓跋", "完颜", "完顏", "爱新", "愛新"]
+    [
+        "欧阳",
+        "歐陽",
+        "司马",
+        "司馬",
+        "上官",
+        "诸葛",
+        "諸葛",
+        "东方",
+        "東方",
+        "皇甫",
+        "尉迟",
+        "尉遲",
+        "公孙",
+        "公孫",
+        "慕容",
+        "长孙",
+        "長孫",
+        "宇文",
+        "司徒",
+        "令狐",
+        "夏侯",
+        "端木",
+        "独孤",
+        "獨孤",
+        "南宫",
+        "南宮",
+        "西门",
+        "西門",
+        "澹台",
+        "轩辕",
+        "軒轅",
+        "呼延",
+        "万俟",
+        "申屠",
+        "闻人",
+        "聞人",
+        "钟离",
+        "鍾離",
+        "赫连",
+        "赫連",
+        "太史",
+        "司空",
+        "公冶",
+        "濮阳",
+        "濮陽",
+        "淳于",
+        "单于",
+        "仲孙",
+        "宗政",
+        "第五",
+        "拓跋",
+        "完颜",
+        "完顏",
+        "爱新",
+        "愛新",
+    ]
 )
 LABEL_WORD = re.compile(
     r"^(?:发布时间|發布時間|发布日期|發布日期|发稿时间|更新时间|时间|時間|日期|信息来源|文章来源|本文来源|稿源|来源|來源|作者|记者"
     r"|記者|通讯员|责任编辑|責任編輯|编辑|編輯|审核|浏览|点击|阅读|字号|发表于|發表於|发布于|發布於)\s*[:：]?$"
 )
-CREDIT_SOURCE = re.compile(r"^(?:综合整理自|綜合整理自|综合自|綜合自|整理自|转载自|轉載自|转自|轉自|摘自|编译自|編譯自|来自|來自)\s*(?P<org>.{2,40})$")
+CREDIT_SOURCE = re.compile(
+    r"^(?:综合整理自|綜合整理自|综合自|綜合自|整理自|转载自|轉載自|转自|轉自|摘自|编译自|編譯自|来自|來自)\s*(?P<org>.{2,40})$"
+)
 BYLINE_PAIR = re.compile(rf"^([{HAN}·]{{2,4}})\s*[/／]\s*([^\s/／]{{2,20}})$")  # 石佳/中国青年报
 # A job title before the name in a byline value: ``作者：某某研究中心主任、研究员张三`` → 张三.
-_TITLES = ("研究员|研究員|教授|讲师|講師|博士|院士|主任|院长|院長|所长|所長|部长|部長|秘书长|秘書長|主编|主編|律师|律師"
-           "|医师|醫師|分析师|分析師|经济学家|經濟學家|记者|記者|通讯员|通訊員")
+_TITLES = (
+    "研究员|研究員|教授|讲师|講師|博士|院士|主任|院长|院長|所长|所長|部长|部長|秘书长|秘書長|主编|主編|律师|律師"
+    "|医师|醫師|分析师|分析師|经济学家|經濟學家|记者|記者|通讯员|通訊員"
+)
 TITLED_NAME = re.compile(rf"(?:{_TITLES})\s*(?P<name>[{HAN}]{{2,8}})(?=$|[\s）)】\]，,、])")
 _LEADING_TITLE = re.compile(rf"^(?:{_TITLES})+")
 # A credit naming the role after the person: ``原创：张三编译``, ``李四 编译``.
 ROLE_AFTER = re.compile(r"(?:^|[\s:：/／|｜])(?P<name>[^\s:：/／|｜]{2,12}?)\s*(?:编译|編譯)(?=$|\s)")
 # The blog footer that signs a post: ``posted @ 2024-05-09 14:45 张三 阅读(430) 评论(2)``.
-POSTED_BY = re.compile(r"posted\s*@\s*[\d\-/年月日: ]+?\s(?P<name>[^\s\d()（）][^\s()（）]{1,29})(?=\s|$)", re.IGNORECASE)
+POSTED_BY = re.compile(
+    r"posted\s*@\s*[\d\-/年月日: ]+?\s(?P<name>[^\s\d()（）][^\s()（）]{1,29})(?=\s|$)", re.IGNORECASE
+)
 # An element that marks its text as the author: class/id ``author``, ``writer`` or ``byline``, ``rel=author``, or
 # a link to an author page (``/author/123/``).
 AUTHOR_MARK = re.compile(r"author|writer|byline", re.IGNORECASE)
-NOT_AUTHOR_MARK = re.compile(r"avatar|img|pic|photo|head|icon|desc|info|intro|bio|fans|follow|tip|card|type|title|role|job"
-                             r"|time|date|more|social|share|facebook|twitter|weibo|weixin", re.IGNORECASE)
+NOT_AUTHOR_MARK = re.compile(
+    r"avatar|img|pic|photo|head|icon|desc|info|intro|bio|fans|follow|tip|card|type|title|role|job"
+    r"|time|date|more|social|share|facebook|twitter|weibo|weixin",
+    re.IGNORECASE,
+)
 WECHAT_NICKNAME = re.compile(r"""\bvar\s+nickname\s*=\s*(?:htmlDecode\()?["']([^"']{2,30})["']""")
 SENTENCE = re.compile(r"[，。！？；,!?;]")
 _PERSON_LATIN = re.compile(r"^[A-Za-z][A-Za-z0-9 .'_-]{1,29}$")
 _HAN_NAME = re.compile(rf"^[{HAN}]{{2,4}}$|^[{HAN}]{{1,8}}·[{HAN}·]{{1,12}}$")
 # A closing credit at the very end of the body: （记者 张三）, （文/图 张三）, （本文来源：经济日报）, （张巨峰）.
 CLOSING_CREDIT = re.compile(r"[（(【\[]\s*(?P<inner>[^（）()【】\[\]]{2,60}?)\s*[）)】\]]\s*$")
-NOT_CREDIT = re.compile(r"^(?:完|全文完|未完待续|待续|终|終|end|END|图|圖|资料图|資料圖|视频|視頻|原标题|原標題|原题|点击|详见|附件)")
+NOT_CREDIT = re.compile(
+    r"^(?:完|全文完|未完待续|待续|终|終|end|END|图|圖|资料图|資料圖|视频|視頻|原标题|原標題|原题|点击|详见|附件)"
+)
 INFO_CLASS = re.compile(r"author|media|source|nickname|account|writer|from|publisher|origin", re.IGNORECASE)
 # Words that share a line with the date but name nothing: widgets, counters.
-WIDGET = re.compile(r"^(?:举报|舉報|分享|字号|字號|字体|字體|收藏|打印|评论|評論|阅读|閱讀|浏览|瀏覽|我有话说|参与|關注|关注|\+关注|A[-+]?$"
-                    r"|发布于|發布於|来自|來自|原创|原創|置顶|推荐|推薦|订阅|訂閱|昨天|今天|前天|\d)")
+WIDGET = re.compile(
+    r"^(?:举报|舉報|分享|字号|字號|字体|字體|收藏|打印|评论|評論|阅读|閱讀|浏览|瀏覽|我有话说|参与|關注|关注|\+关注|A[-+]?$"
+    r"|发布于|發布於|来自|來自|原创|原創|置顶|推荐|推薦|订阅|訂閱|昨天|今天|前天|\d)"
+)
 SEPARATORS = " \n\u3000|｜丨/·•:：-—_,，"
-AFTER_BODY_DATE = re.compile(r"(?:posted\s*@|发表于|發表於|发布于|發布於|发布时间|發布時間|发布日期|發布日期|时间\s*[:：]|時間\s*[:：]"
-                             r"|日期\s*[:：])", re.IGNORECASE)
+AFTER_BODY_DATE = re.compile(
+    r"(?:posted\s*@|发表于|發表於|发布于|發布於|发布时间|發布時間|发布日期|發布日期|时间\s*[:：]|時間\s*[:：]"
+    r"|日期\s*[:：])",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -164,9 +300,14 @@ def is_person(name: str, site_names: list[str] | tuple[str, ...] = ()) -> bool:
 def _lone_name(name: str, site_names: list[str] | tuple[str, ...]) -> bool:
     """A whole labelled byline value that is one name (``作者：某某hk``, ``作者：路小卓``): looser than
     `is_person`, still no site, organisation, placeholder or sentence."""
-    return (2 <= len(name) <= 12 and name not in NOT_PERSON and not NOT_A_NAME.search(name)
-            and not looks_like_organization(name) and not SENTENCE.search(name)
-            and not any(s and (name in s or s in name) for s in site_names))
+    return (
+        2 <= len(name) <= 12
+        and name not in NOT_PERSON
+        and not NOT_A_NAME.search(name)
+        and not looks_like_organization(name)
+        and not SENTENCE.search(name)
+        and not any(s and (name in s or s in name) for s in site_names)
+    )
 
 
 def role_names(text: str, site_names: list[str] | tuple[str, ...] = ()) -> list[str]:
@@ -178,7 +319,7 @@ def role_names(text: str, site_names: list[str] | tuple[str, ...] = ()) -> list[
     while m := ROLE_NAMES.search(text, pos):
         # a role whose "names" are another role (采写：某报记者 张三) is read again from the next character
         pos = m.start() + 1
-        after = text[m.end(): m.end() + 3]
+        after = text[m.end() : m.end() + 3]
         if re.match(r"\s*(?:摄|攝)", after):
             continue
         tokens = _NAME_SPLIT.split(m.group("names"))
@@ -263,8 +404,11 @@ def _marked_authors(element: Any, text: str, site_names: list[str] | tuple[str, 
             continue
         marks = f"{el.get('class') or ''} {el.get('id') or ''}"
         href = el.get("href") or ""
-        if not (AUTHOR_MARK.search(marks) and not NOT_AUTHOR_MARK.search(marks)
-                or (el.tag == "a" and (el.get("rel") == "author" or re.search(r"/authors?/", href)))):
+        if not (
+            (AUTHOR_MARK.search(marks)
+            and not NOT_AUTHOR_MARK.search(marks))
+            or (el.tag == "a" and (el.get("rel") == "author" or re.search(r"/authors?/", href)))
+        ):
             continue
         value = normalize_space("".join(el.itertext()))
         label = re.match(r"^([^:：]{1,6})\s*[:：]", value)
@@ -286,7 +430,7 @@ def parse_info(text: str) -> dict[str, str]:
     matches = list(LABEL.finditer(text or ""))
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        value = text[m.end(): end].strip(" |｜丨/\u3000")
+        value = text[m.end() : end].strip(" |｜丨/\u3000")
         label = m.group("label")
         if label not in values and value:
             values[label] = value
@@ -326,9 +470,12 @@ def find_title(page: Page, rule_title: str | None) -> tuple[str | None, Any]:
     """The headline and the element that prints it (used to find the info line below it)."""
     if rule_title:
         return rule_title, None
-    named = page.meta.get("articletitle") or (
-        page.ld.get("headline") if isinstance(page.ld.get("headline"), str) else None
-    ) or page.meta.get("og:title") or page.meta.get("twitter:title")
+    named = (
+        page.meta.get("articletitle")
+        or (page.ld.get("headline") if isinstance(page.ld.get("headline"), str) else None)
+        or page.meta.get("og:title")
+        or page.meta.get("twitter:title")
+    )
     reference = named or page.page_title
     best: tuple[float, str, Any] | None = None
     for rank, block in enumerate(page.blocks[:400]):
@@ -371,8 +518,11 @@ def find_title(page: Page, rule_title: str | None) -> tuple[str | None, Any]:
 
 
 def _site_names(page: Page) -> list[str]:
-    return [n for n in (page.meta.get("sitename"), page.meta.get("og:site_name"),
-                        page.meta.get("application-name")) if n]
+    return [
+        n
+        for n in (page.meta.get("sitename"), page.meta.get("og:site_name"), page.meta.get("application-name"))
+        if n
+    ]
 
 
 def _title_suffixes(page: Page) -> list[str]:
@@ -455,7 +605,11 @@ def _refine_title(page: Page, title: str | None, layout: _Layout) -> tuple[str |
         block = blocks[i]
         el = block.element
         names = page.class_id(el).lower()
-        if ("title" in names or block.heading) and 4 <= len(block.text) <= 100 and not LABEL.search(block.text):
+        if (
+            ("title" in names or block.heading)
+            and 4 <= len(block.text) <= 100
+            and not LABEL.search(block.text)
+        ):
             return block.text, i  # the <title> text is printed nowhere above the body: it names the site
     return title, None
 
@@ -464,11 +618,11 @@ def _zone(page: Page, layout: _Layout, body: Body | None) -> list[Block]:
     """Lines between the headline and the body."""
     blocks = page.blocks
     if layout.title is not None and layout.start is not None and layout.title < layout.start:
-        return blocks[layout.title + 1: min(layout.start, layout.title + 20)]
+        return blocks[layout.title + 1 : min(layout.start, layout.title + 20)]
     if layout.title is not None:
-        return blocks[layout.title + 1: layout.title + 10]
+        return blocks[layout.title + 1 : layout.title + 10]
     if layout.start is not None:
-        return blocks[max(0, layout.start - 8): layout.start]
+        return blocks[max(0, layout.start - 8) : layout.start]
     return []
 
 
@@ -508,19 +662,26 @@ def _unlabelled_source(lines: list[tuple[str, Any]]) -> str | None:
             m = (0, len(text))  # a date split over several elements: 2019 / 09/07 / 19:02
         if not m:
             continue
-        after = text[m[1]:].strip(SEPARATORS)
+        after = text[m[1] :].strip(SEPARATORS)
         before = re.sub(r"^(?:原创|原創|转载|轉載)\s*", "", text[: m[0]].strip(SEPARATORS)).strip(SEPARATORS)
         candidates = [after, before]
         if not after and not before:
-            for following, _ in lines[i + 1: i + 5]:
+            for following, _ in lines[i + 1 : i + 5]:
                 if dates.DATE_ONLY.match(following):
                     continue
                 candidates = [following]
                 break
         for candidate in candidates:
             candidate = re.split(r"\s+", candidate.strip(SEPARATORS))[0] if candidate else ""
-            if (not candidate or LABEL.match(candidate) or LABEL_WORD.match(candidate) or WIDGET.match(candidate)
-                    or len(candidate) > 20 or SENTENCE.search(candidate) or re.search(r"\d$", candidate)):
+            if (
+                not candidate
+                or LABEL.match(candidate)
+                or LABEL_WORD.match(candidate)
+                or WIDGET.match(candidate)
+                or len(candidate) > 20
+                or SENTENCE.search(candidate)
+                or re.search(r"\d$", candidate)
+            ):
                 continue
             value = _clean_org(candidate)
             if value and not ROLE_NAMES.search(value):
@@ -546,8 +707,14 @@ def _drop_other_fields(zone: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return kept
 
 
-def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | None,
-                  rules: dict[str, str | None], reference: datetime | None = None) -> Metadata:
+def find_metadata(
+    page: Page,
+    title: str | None,
+    title_el: Any,
+    body: Body | None,
+    rules: dict[str, str | None],
+    reference: datetime | None = None,
+) -> Metadata:
     """Metadata of the article; ``rules`` holds what the source's selectors found (or None)."""
     layout = _locate(page, title, title_el, body)
     if not rules.get("title"):
@@ -558,12 +725,16 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
 
     zone = [(b.text, b.element) for b in _zone(page, layout, body) if b.text and len(b.text) <= 200]
     seen = {text for text, _ in zone}
-    zone += [(line, None) for line in (body.head[-6:] if body else []) if line not in seen and len(line) <= 200]
+    zone += [
+        (line, None) for line in (body.head[-6:] if body else []) if line not in seen and len(line) <= 200
+    ]
     zone = _drop_other_fields(zone)
     head = normalize_space(" ".join(text for text, _ in zone))[:800]
     tail_lines = [t for t in (body.tail[:10] if body else []) if len(t) <= 120]
     if not tail_lines and layout.end is not None:
-        tail_lines = [b.text for b in page.blocks[layout.end + 1: layout.end + 8] if b.text and len(b.text) <= 120]
+        tail_lines = [
+            b.text for b in page.blocks[layout.end + 1 : layout.end + 8] if b.text and len(b.text) <= 120
+        ]
     info: dict[str, str] = {}
     for text, _ in zone:
         for key, value in parse_info(text).items():
@@ -598,7 +769,9 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
         m = EDITOR_LINE.match(line)
         if m and not editor:
             editor = normalize_space(m.group("name")) or None
-    out.editor = editor or first_value(_lookup(info, EDITOR_LABELS)) or first_value(_lookup(tail_info, EDITOR_LABELS))
+    out.editor = (
+        editor or first_value(_lookup(info, EDITOR_LABELS)) or first_value(_lookup(tail_info, EDITOR_LABELS))
+    )
 
     # --- authors: visible bylines first; meta ``author`` on Chinese sites often names the web editor ---
     org_from_byline = None
@@ -662,7 +835,7 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
             if authors:
                 break
     if not authors and layout.end is not None:
-        for block in page.blocks[layout.end + 1: layout.end + 40]:
+        for block in page.blocks[layout.end + 1 : layout.end + 40]:
             m = POSTED_BY.search(block.text) if "posted" in block.text.lower() else None
             # the poster's account, even when the blog is named after it (``文章 - 某某hk - 某博客站``)
             if m and _lone_name(m.group("name"), ()):
@@ -674,11 +847,16 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
         gov_template = "manuscriptid" in meta or "firstpublishedtime" in meta
         if gov_template and meta.get("author") and not out.editor:
             out.editor = meta["author"]
-        for value in (None if gov_template else meta.get("author"), meta.get("article:author"),
-                      meta.get("og:article:author")):
+        for value in (
+            None if gov_template else meta.get("author"),
+            meta.get("article:author"),
+            meta.get("og:article:author"),
+        ):
             if value and not re.search(r"编辑|編輯", value):
                 names = plausible_names(split_names(value))
-                authors = [n for n in names if is_person(n, sites) or (len(names) == 1 and _lone_name(n, sites))]
+                authors = [
+                    n for n in names if is_person(n, sites) or (len(names) == 1 and _lone_name(n, sites))
+                ]
                 if authors:
                     break
         if not authors and page.ld.get("author"):
@@ -741,11 +919,29 @@ def find_metadata(page: Page, title: str | None, title_el: Any, body: Body | Non
     return out
 
 
-DATE_META = ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "og:release_date",
-             "datepublished", "publication_date", "dc.date.issued", "dc.date", "date", "weibo: article:create_at")
+DATE_META = (
+    "pubdate",
+    "publishdate",
+    "firstpublishedtime",
+    "article:published_time",
+    "og:release_date",
+    "datepublished",
+    "publication_date",
+    "dc.date.issued",
+    "dc.date",
+    "date",
+    "weibo: article:create_at",
+)
 # Dates that are not the publication date but give its year to a yearless info line (``10-08 12:00``).
-REFERENCE_META = ("dateupdate", "article:modified_time", "og:updated_time", "lastmodified", "last-modified",
-                  "datemodified", "weibo: article:update_at")
+REFERENCE_META = (
+    "dateupdate",
+    "article:modified_time",
+    "og:updated_time",
+    "lastmodified",
+    "last-modified",
+    "datemodified",
+    "weibo: article:update_at",
+)
 
 
 def _reference_year(page: Page) -> int | None:
@@ -761,8 +957,14 @@ def _reference_year(page: Page) -> int | None:
     return int(found.value[:4]) if found else None
 
 
-def _date(page: Page, rule_value: str | None, zone: list[tuple[str, Any]], head: str, tail_lines: list[str],
-          layout: _Layout) -> tuple[dates.ParsedDate | None, str]:
+def _date(
+    page: Page,
+    rule_value: str | None,
+    zone: list[tuple[str, Any]],
+    head: str,
+    tail_lines: list[str],
+    layout: _Layout,
+) -> tuple[dates.ParsedDate | None, str]:
     found = dates.parse_date(rule_value)
     if found:
         return found, "site rule"
@@ -797,7 +999,7 @@ def _date(page: Page, rule_value: str | None, zone: list[tuple[str, Any]], head:
         if found and len(found.raw) >= 0.4 * len(line):
             return found, "after the body"
     if layout.end is not None:
-        for block in page.blocks[layout.end + 1: layout.end + 40]:
+        for block in page.blocks[layout.end + 1 : layout.end + 40]:
             text = block.text
             if len(text) <= 120 and AFTER_BODY_DATE.search(text):
                 found = dates.parse_date(text)

@@ -24,7 +24,12 @@ def extract_text(text: str, url: str) -> Extracted:
         return out
     first_dateline, _ = split_dateline(lines[0])
     # A short first line that is not itself the lead paragraph is the headline.
-    if first_dateline is None and len(lines) > 1 and len(lines[0]) <= 60 and not lines[0].endswith(("。", ".")):
+    if (
+        first_dateline is None
+        and len(lines) > 1
+        and len(lines[0]) <= 60
+        and not lines[0].endswith(("。", "."))
+    ):
         out.title = lines.pop(0)
     else:
         out.notes.append("title: the text has no headline line")

@@ -13,13 +13,15 @@ _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 # "pinyin-annotated" mirror sites (whose text also has "?" where a character was lost). Toned syllables are unambiguous; toneless ones are only taken out when
 # the text carries toned annotations too.
 _PINYIN_TONED = re.compile(rf"(?<=[{HAN}?])[(（]([a-zü]*[{_TONED}][a-zü{_TONED}]*)[)）]")
-_PINYIN_BARE = re.compile(rf"(?<=[{HAN}])[(（]((?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?[aeiouü][a-zü]{{0,4}})[)）]")
+_PINYIN_BARE = re.compile(
+    rf"(?<=[{HAN}])[(（]((?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?[aeiouü][a-zü]{{0,4}})[)）]"
+)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000\ufeff]+")
 
 
 def clean_pinyin(text: str) -> str:
     """Remove pinyin annotations such as ``網(wǎng)`` → ``網``, leaving real parentheses alone."""
-    if not text or "(" not in text and "（" not in text:
+    if not text or ("(" not in text and "（" not in text):
         return text
     cleaned, count = _PINYIN_TONED.subn("", text)
     if count >= 2:
@@ -45,7 +47,9 @@ def join_paragraphs(paragraphs: list[str]) -> str:
 # --- dateline leads -------------------------------------------------------------------------------------
 
 _DATELINE = re.compile(
-    r"^\s*(?:本[网網報报]讯|本[网網報报]訊|[" + HAN + r"0-9]{2,20}?(?:[讯訊]|电|電))\s*[（(]\s*(?P<inner>[^（）()]{2,80}?)\s*[）)]\s*"
+    r"^\s*(?:本[网網報报]讯|本[网網報报]訊|["
+    + HAN
+    + r"0-9]{2,20}?(?:[讯訊]|电|電))\s*[（(]\s*(?P<inner>[^（）()]{2,80}?)\s*[）)]\s*"
 )
 _ROLE = re.compile(r"^(?:记者|記者|通讯员|通訊員|实习生|實習生|见习记者|見習記者|作者|文|图|圖|摄|攝)[:：]?")
 _ORG_END = re.compile(
@@ -75,7 +79,7 @@ def split_dateline(paragraph: str) -> tuple[Dateline | None, str]:
     for token in tokens:
         role = _ROLE.match(token)
         if role:
-            token = token[role.end():]
+            token = token[role.end() :]
             names_follow_role = True
             if not token:
                 continue
@@ -85,7 +89,7 @@ def split_dateline(paragraph: str) -> tuple[Dateline | None, str]:
             authors.append(token)
     if not org and not authors:
         return None, paragraph  # "(2021年)" or other aside: not a byline
-    return Dateline(m.group(0).strip(), org, authors), paragraph[m.end():]
+    return Dateline(m.group(0).strip(), org, authors), paragraph[m.end() :]
 
 
 # --- captions -------------------------------------------------------------------------------------------

@@ -38,7 +38,9 @@ class SourceSpider(scrapy.Spider):
         """Raise ValueError, in one line, for a spider argument that can't be used."""
         unknown = set(arguments) - {"start_urls", "max_pages"}
         if unknown:
-            raise ValueError(f"{cls.name} takes the arguments start_urls and max_pages, not {', '.join(sorted(unknown))}")
+            raise ValueError(
+                f"{cls.name} takes the arguments start_urls and max_pages, not {', '.join(sorted(unknown))}"
+            )
         if "max_pages" in arguments:
             value = str(arguments["max_pages"])
             if not value.isdigit() or int(value) < 1:
@@ -80,20 +82,34 @@ class SourceSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         """One request per start URL, the first page of a list."""
         for url, source in self.starts():
-            yield scrapy.Request(url, callback=self.parse, cb_kwargs={"page": 1}, errback=self.failed,
-                                 meta={"source": source.slug})
+            yield scrapy.Request(
+                url,
+                callback=self.parse,
+                cb_kwargs={"page": 1},
+                errback=self.failed,
+                meta={"source": source.slug},
+            )
 
-    def follow(self, response: Response, url: str, callback: Callable[..., Any], **cb_kwargs: Any) -> scrapy.Request:
+    def follow(
+        self, response: Response, url: str, callback: Callable[..., Any], **cb_kwargs: Any
+    ) -> scrapy.Request:
         """A request for a page linked from ``response``, for the same source."""
-        return scrapy.Request(url, callback=callback, cb_kwargs=cb_kwargs, errback=self.failed,
-                              meta={"source": response.meta.get("source")})
+        return scrapy.Request(
+            url,
+            callback=callback,
+            cb_kwargs=cb_kwargs,
+            errback=self.failed,
+            meta={"source": response.meta.get("source")},
+        )
 
     def source_of(self, response: Response) -> sources.Source:
         """The source a response was fetched for (carried from its start URL)."""
         slug = response.meta.get("source")
         return sources.source(slug) if slug else self.sources()[0]
 
-    def parsed(self, response: Response, parser: Callable[..., Article | Reject], **extra: Any) -> Article | Reject:
+    def parsed(
+        self, response: Response, parser: Callable[..., Article | Reject], **extra: Any
+    ) -> Article | Reject:
         """A page through ``parser``, with its provenance: the fetch time, content type and HTTP status.
 
         What the site rules found and missed is counted in the stats (``rules/found/<source>/<field>``,
@@ -119,20 +135,30 @@ class SourceSpider(scrapy.Spider):
         logged: set[tuple[str, str]] = self.__dict__.setdefault("_rules_logged", set())
         for note in item.notes:
             if note.startswith("rules found: "):
-                for name in note[len("rules found: "):].split(", "):
+                for name in note[len("rules found: ") :].split(", "):
                     stats.inc_value(f"rules/found/{item.source}/{name}")
             elif note.startswith("rule missed: "):
-                name, _, query = note[len("rule missed: "):].partition(" ")
+                name, _, query = note[len("rule missed: ") :].partition(" ")
                 stats.inc_value(f"rules/missed/{item.source}/{name}")
                 if (item.source, name) not in logged:
                     logged.add((item.source, name))
-                    self.logger.warning("%s: the site rule for %s %s found nothing on %s (and maybe other pages; "
-                                        "the engine's value is used)", item.source, name, query, item.url)
+                    self.logger.warning(
+                        "%s: the site rule for %s %s found nothing on %s (and maybe other pages; "
+                        "the engine's value is used)",
+                        item.source,
+                        name,
+                        query,
+                        item.url,
+                    )
 
     def failed(self, failure: Failure) -> Iterator[Reject]:
         """A request that failed (HTTP error, DNS, timeout, size limit, redirect loop) is recorded as a reject
         under the URL that was linked."""
         request = failure.request  # type: ignore[attr-defined]
         reason, status = failure_reason(failure, self.settings)
-        yield Reject(url=linked_url(request), reason=reason, source=request.meta.get("source") or self.name,
-                     http_status=status)
+        yield Reject(
+            url=linked_url(request),
+            reason=reason,
+            source=request.meta.get("source") or self.name,
+            http_status=status,
+        )

@@ -32,8 +32,16 @@ from archive.store import article_id
 from crawler.items import Article, Attachment, Image
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _flag(name: str) -> str:
@@ -46,7 +54,7 @@ PAYLOADS = [
     f'<a href="javascript:{_flag("js-link")}">点击</a>',
     f'<svg onload="{_flag("svg")}"><script>{_flag("svg-script")}</script></svg>',
     f'<iframe src="javascript:parent.{_flag("iframe")}"></iframe>',
-    f"<iframe srcdoc=\"<script>parent.{_flag('srcdoc')}</script>\"></iframe>",
+    f'<iframe srcdoc="<script>parent.{_flag("srcdoc")}</script>"></iframe>',
     f'"><script>{_flag("attribute")}</script>',
     f"'><img src=x onerror={_flag('attribute2')}>",
     f'<math><mtext><table><mglyph><style><img src=x onerror="{_flag("mxss")}">',
@@ -59,8 +67,9 @@ HOSTILE = Article(
     source="cfsn",
     title="邯鄲市通報嬰幼兒配方奶粉召回" + PAYLOAD,
     body="邯鄲市市場監督管理局通報嬰幼兒配方奶粉召回情況。" + PAYLOAD + "\n\n第二段：抽檢結果見附件。",
-    body_html="<p>邯鄲市市場監督管理局通報嬰幼兒配方奶粉召回情況。</p>" + PAYLOAD
-              + "<p>第二段：抽檢結果見附件。</p>",
+    body_html="<p>邯鄲市市場監督管理局通報嬰幼兒配方奶粉召回情況。</p>"
+    + PAYLOAD
+    + "<p>第二段：抽檢結果見附件。</p>",
     authors=["記者" + PAYLOADS[0], PAYLOADS[1]],
     editor=PAYLOADS[3],
     organization="邯鄲市市場監督管理局" + PAYLOADS[1],
@@ -68,10 +77,14 @@ HOSTILE = Article(
     published_precision="minute",
     published_raw=PAYLOADS[6],
     language="zh-Hant",
-    images=[Image(url=f"javascript:{_flag('image-url')}", caption="抽檢現場" + PAYLOADS[1], credit=PAYLOADS[0]),
-            Image(url="https://www.cfsn.cn/upload/a.jpg", caption="召回產品", credit="市場監管局")],
-    attachments=[Attachment(url=f"javascript:{_flag('attachment')}", title="附件" + PAYLOADS[2]),
-                 Attachment(url="https://www.cfsn.cn/upload/results.xlsx", title="抽檢結果.xlsx")],
+    images=[
+        Image(url=f"javascript:{_flag('image-url')}", caption="抽檢現場" + PAYLOADS[1], credit=PAYLOADS[0]),
+        Image(url="https://www.cfsn.cn/upload/a.jpg", caption="召回產品", credit="市場監管局"),
+    ],
+    attachments=[
+        Attachment(url=f"javascript:{_flag('attachment')}", title="附件" + PAYLOADS[2]),
+        Attachment(url="https://www.cfsn.cn/upload/results.xlsx", title="抽檢結果.xlsx"),
+    ],
 )
 
 
@@ -91,7 +104,9 @@ def browser() -> Iterator[Any]:
     executable = _chromium()
     if executable is None:
         if required:
-            raise AssertionError("chromium is not installed (make test installs it: apt-get install chromium)")
+            raise AssertionError(
+                "chromium is not installed (make test installs it: apt-get install chromium)"
+            )
         pytest.skip("chromium is not installed")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
@@ -113,8 +128,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list
     path = tmp_path_factory.mktemp("browser") / "foodnews.db"
     articles = build_planted(path, extra=[HOSTILE])
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", "serve", "--db", str(path), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "serve", "--db", str(path), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -176,7 +195,9 @@ def assert_nothing_ran(page: Any, watch: Watch) -> None:
 
 def _screenshot_from(page: Any, selector: str, name: str) -> None:
     """A viewport screenshot starting at ``selector`` (Datasette lists column descriptions above it)."""
-    page.eval_on_selector(selector, "el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 8)")
+    page.eval_on_selector(
+        selector, "el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 8)"
+    )
     page.screenshot(path=str(ARTIFACTS / name))
 
 
@@ -200,7 +221,9 @@ def test_search_box_to_results_to_article(browser: Any, served: tuple[str, list[
             page.press("#_search", "Enter")
         expected = expected_ids(articles, QUERY)
         assert article_id(HOSTILE.url) in expected
-        assert page.get_by_text(f'{len(expected)} row{"s" if len(expected) != 1 else ""} where search matches').is_visible()
+        assert page.get_by_text(
+            f"{len(expected)} row{'s' if len(expected) != 1 else ''} where search matches"
+        ).is_visible()
         ids = set(page.eval_on_selector_all("td.col-id a", "links => links.map(a => a.textContent.trim())"))
         assert ids == expected
         assert page.locator("td.col-title mark").first.inner_text() == "嬰幼兒配方"  # newest: the hostile one
@@ -210,13 +233,20 @@ def test_search_box_to_results_to_article(browser: Any, served: tuple[str, list[
         # 3. Open the hostile article from the results.
         with page.expect_navigation():
             page.click(f'td.col-id a:text-is("{article_id(HOSTILE.url)}")')
-        assert page.locator("article.article h1").inner_text().startswith("邯鄲市通報嬰幼兒配方奶粉召回<script>")
-        assert page.locator("article.article .organization").inner_text().startswith("邯鄲市市場監督管理局<img")
+        assert (
+            page.locator("article.article h1").inner_text().startswith("邯鄲市通報嬰幼兒配方奶粉召回<script>")
+        )
+        assert (
+            page.locator("article.article .organization").inner_text().startswith("邯鄲市市場監督管理局<img")
+        )
         assert page.locator("article.article .original a").get_attribute("href") == HOSTILE.url
         assert page.locator("article.article figcaption").first.inner_text().startswith("抽檢現場")
-        assert page.locator('article.article .attachments a').inner_text() == "抽檢結果.xlsx"
+        assert page.locator("article.article .attachments a").inner_text() == "抽檢結果.xlsx"
         # (The sanitiser drops what follows the unclosed <math> payload, the second paragraph included.)
-        assert "邯鄲市市場監督管理局通報嬰幼兒配方奶粉召回情況。" in page.locator("article.article .body").inner_text()
+        assert (
+            "邯鄲市市場監督管理局通報嬰幼兒配方奶粉召回情況。"
+            in page.locator("article.article .body").inner_text()
+        )
         page.screenshot(path=str(ARTIFACTS / "browser-3-article.png"), full_page=True)
         assert_nothing_ran(page, watch)
 
@@ -233,9 +263,11 @@ def test_search_box_to_results_to_article(browser: Any, served: tuple[str, list[
             with page.expect_navigation():
                 page.press("#_search", "Enter")
             expected = expected_ids(articles, query)
-            count = f'{len(expected)} row{"s" if len(expected) != 1 else ""} where search matches'
+            count = f"{len(expected)} row{'s' if len(expected) != 1 else ''} where search matches"
             assert page.get_by_text(count).is_visible(), query
-            listed = set(page.eval_on_selector_all("td.col-id a", "links => links.map(a => a.textContent.trim())"))
+            listed = set(
+                page.eval_on_selector_all("td.col-id a", "links => links.map(a => a.textContent.trim())")
+            )
             assert listed <= expected and len(listed) == min(len(expected), 50), query
             assert_nothing_ran(page, watch)
 

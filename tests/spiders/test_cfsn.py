@@ -105,8 +105,9 @@ def test_gbk_page_decodes() -> None:
 
 
 def test_pinyin_annotations_are_removed() -> None:
-    annotated = [e for e in VALID if PINYIN_NOTE.search(page_file(SITE_DIR, e["path"]).read_text("utf-8",
-                                                                                               "replace"))]
+    annotated = [
+        e for e in VALID if PINYIN_NOTE.search(page_file(SITE_DIR, e["path"]).read_text("utf-8", "replace"))
+    ]
     assert annotated, "the replay site should have a pinyin-annotated page"
     for entry in annotated:
         item = parse(entry)
@@ -197,8 +198,9 @@ def test_list_pages_found() -> None:
     assert sum(1 for _, _, page in LIST_PAGES if page == 1) >= 3
 
 
-@pytest.mark.parametrize(("file", "url", "page"), LIST_PAGES,
-                         ids=[u[len(FIXTURE_BASE):] for _, u, _ in LIST_PAGES])
+@pytest.mark.parametrize(
+    ("file", "url", "page"), LIST_PAGES, ids=[u[len(FIXTURE_BASE) :] for _, u, _ in LIST_PAGES]
+)
 def test_list_page_links(file: Path, url: str, page: int) -> None:
     articles, following = _truth(file, url)
     assert articles, "a list page links articles"
@@ -234,18 +236,25 @@ def test_list_page_22_by_hand() -> None:
 
 
 def test_other_hosts_are_not_followed() -> None:
-    body = ('<html><body><a href="https://www.samr.gov.cn/news/detail/1/2.html">x</a>'
-            '<a href="/news/detail/22/1.html">y</a><a href="/admin/login.html">z</a>'
-            '<a class="next" href="https://elsewhere.example/news/22.html?page=2">下一页</a></body></html>')
+    body = (
+        '<html><body><a href="https://www.samr.gov.cn/news/detail/1/2.html">x</a>'
+        '<a href="/news/detail/22/1.html">y</a><a href="/admin/login.html">z</a>'
+        '<a class="next" href="https://elsewhere.example/news/22.html?page=2">下一页</a></body></html>'
+    )
     url = FIXTURE_BASE + "/news/22.html"
     response = HtmlResponse(url=url, body=body.encode(), encoding="utf-8", request=Request(url))
     got = [r.url for r in _spider().parse(response, page=1)]
     assert got == [FIXTURE_BASE + "/news/detail/22/1.html"]
 
 
-@pytest.mark.parametrize("value", ["http://127.0.0.1:1/news/22.html,http://127.0.0.1:1/news/2369.html",
-                                   ["http://127.0.0.1:1/news/22.html", "http://127.0.0.1:1/news/2369.html"]],
-                         ids=["comma-string", "list"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://127.0.0.1:1/news/22.html,http://127.0.0.1:1/news/2369.html",
+        ["http://127.0.0.1:1/news/22.html", "http://127.0.0.1:1/news/2369.html"],
+    ],
+    ids=["comma-string", "list"],
+)
 def test_start_urls_argument(value: Any) -> None:
     spider = _spider(start_urls=value)
 
@@ -253,8 +262,10 @@ def test_start_urls_argument(value: Any) -> None:
         return [r async for r in spider.start()]
 
     requests = asyncio.run(collect())
-    assert [r.url for r in requests] == ["http://127.0.0.1:1/news/22.html",
-                                         "http://127.0.0.1:1/news/2369.html"]
+    assert [r.url for r in requests] == [
+        "http://127.0.0.1:1/news/22.html",
+        "http://127.0.0.1:1/news/2369.html",
+    ]
     assert all(r.cb_kwargs == {"page": 1} for r in requests)
 
 
@@ -280,16 +291,22 @@ def rule_failures(parser: Any) -> list[str]:
     failures, found_anywhere = [], set()
     for entry in VALID:
         item = parser(page_file(SITE_DIR, entry["path"]).read_bytes(), FIXTURE_BASE + entry["path"])
-        found = {name for note in getattr(item, "notes", []) if note.startswith("rules found: ")
-                 for name in note[len("rules found: "):].split(", ")}
+        found = {
+            name
+            for note in getattr(item, "notes", [])
+            if note.startswith("rules found: ")
+            for name in note[len("rules found: ") :].split(", ")
+        }
         found_anywhere |= found
-        if not ALWAYS_BY_RULES <= found:
+        if not found >= ALWAYS_BY_RULES:
             failures.append(f"{entry['path']}: rules found only {sorted(found)}")
         if "T" in entry["published"] and "published" not in found:
             failures.append(f"{entry['path']}: the date was not found by the rule")
-    failures += [f"the rule for {name} found nothing on any page"
-                 for name in ("title", "published", "organization", "authors", "editor", "body")
-                 if name not in found_anywhere]
+    failures += [
+        f"the rule for {name} found nothing on any page"
+        for name in ("title", "published", "organization", "authors", "editor", "body")
+        if name not in found_anywhere
+    ]
     return failures
 
 
