@@ -66,9 +66,12 @@ score: install
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python ../shared/tools/bodyf1.py ../shared/corpus/en-news --system project; \
 	else echo "../shared/corpus is absent: nothing to score"; fi
 
+## lint: ruff (the rule set pinned in pyproject.toml), ruff format --check, mypy on crawler and archive
 lint: install
-	$(BIN)/python -m pip install --quiet 'ruff>=0.6,<1'
-	$(BIN)/ruff check crawler archive tests
+	$(BIN)/python -m pip install --quiet -e '.[lint]'
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .venv-magic data/demo .pytest_cache

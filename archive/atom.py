@@ -149,5 +149,5 @@ def rows_as_dicts(columns: Sequence[str], rows: Iterable[Any]) -> list[dict[str,
         elif hasattr(row, "keys"):
             out.append({k: row[k] for k in row.keys()})  # noqa: SIM118 (iterating a sqlite3.Row gives values)
         else:
-            out.append(dict(zip(columns, row)))
+            out.append(dict(zip(columns, row, strict=True)))
     return out

@@ -34,7 +34,7 @@ def render() -> str:
         meta = tables.get(name, {})
         if meta.get("hidden"):
             continue
-        table = db[name]
+        table = db.table(name)
         out.append(f"\n## `{name}`\n\n{meta.get('description', '')}\n")
         keys = ", ".join(f"`{k}`" for k in table.pks)
         out.append(f"Primary key: {keys}.\n")

@@ -15,11 +15,11 @@ migrations = Migrations("foodnews")
 @migrations()
 def m001_initial(db: Database) -> None:
     """Sources, articles with revisions, images, attachments, crawl runs, rejects and full-text search."""
-    db["sources"].create(
+    db.table("sources").create(
         {"slug": str, "name": str, "publisher": str, "homepage": str, "country": str, "language": str},
         pk="slug",
     )
-    db["articles"].create(
+    db.table("articles").create(
         {
             "id": str,
             "canonical_url": str,
@@ -48,12 +48,12 @@ def m001_initial(db: Database) -> None:
         not_null={"canonical_url", "url", "source", "title", "body"},
         foreign_keys=[("source", "sources", "slug")],
     )
-    db["articles"].create_index(["canonical_url"], unique=True)
-    db["articles"].create_index(["published"])
-    db["articles"].create_index(["source", "published"])
-    db["articles"].create_index(["organization"])
-    db["articles"].create_index(["published_month"])
-    db["revisions"].create(
+    db.table("articles").create_index(["canonical_url"], unique=True)
+    db.table("articles").create_index(["published"])
+    db.table("articles").create_index(["source", "published"])
+    db.table("articles").create_index(["organization"])
+    db.table("articles").create_index(["published_month"])
+    db.table("revisions").create(
         {
             "id": int,
             "article_id": str,
@@ -69,18 +69,18 @@ def m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["revisions"].create_index(["article_id", "revision"], unique=True)
-    db["images"].create(
+    db.table("revisions").create_index(["article_id", "revision"], unique=True)
+    db.table("images").create(
         {"article_id": str, "position": int, "url": str, "caption": str, "credit": str},
         pk=("article_id", "position"),
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["attachments"].create(
+    db.table("attachments").create(
         {"article_id": str, "position": int, "url": str, "title": str},
         pk=("article_id", "position"),
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["crawl_runs"].create(
+    db.table("crawl_runs").create(
         {
             "id": int,
             "spider": str,
@@ -95,7 +95,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["rejects"].create(
+    db.table("rejects").create(
         {
             "spider": str,
             "url": str,
@@ -109,7 +109,7 @@ def m001_initial(db: Database) -> None:
         pk=("spider", "url"),
         foreign_keys=[("run_id", "crawl_runs", "id")],
     )
-    db["articles"].enable_fts(["title", "body"], create_triggers=True)
+    db.table("articles").enable_fts(["title", "body"], create_triggers=True)
 
 
 @migrations()
@@ -120,13 +120,13 @@ def m002_cjk_search(db: Database) -> None:
     Chinese text. The new ``articles_search`` (see ``archive/search.py`` and ``docs/search.md``) is
     contentless and written from Python; this migration fills it from the articles already stored.
     """
-    db["articles"].disable_fts()
+    db.table("articles").disable_fts()
     for sql in search.create_index_sql():
         db.execute(sql)
-    db["_search_index"].create({"name": str, "fingerprint": str, "built_at": str}, pk="name")
+    db.table("_search_index").create({"name": str, "fingerprint": str, "built_at": str}, pk="name")
     search.rebuild(db.conn)
     # The language facet runs on every articles page: without an index it reads the whole table.
-    db["articles"].create_index(["language"])
+    db.table("articles").create_index(["language"])
 
 
 @migrations()
@@ -148,7 +148,7 @@ def m004_run_outcomes(db: Database) -> None:
     ``host`` and ``pid`` let the next run tell a run whose process is gone (killed, crashed) from one that
     is still going: the former is marked ``interrupted``, the latter keeps its source to itself.
     """
-    runs = db["crawl_runs"]
+    runs = db.table("crawl_runs")
     runs.add_column("error", str)
     runs.add_column("items_lost", int)
     runs.add_column("host", str)
@@ -161,7 +161,7 @@ def m005_source_registry(db: Database) -> None:
     """The sources table as the registry describes a source (``crawler/sources.py``): the spider that crawls
     it (a family spider crawls many), its time zone, region and level, and whether its selectors were
     checked against the live site."""
-    sources = db["sources"]
+    sources = db.table("sources")
     for column, kind in (
         ("spider", str),
         ("timezone", str),
@@ -176,8 +176,8 @@ def m005_source_registry(db: Database) -> None:
 def m006_run_per_source(db: Database) -> None:
     """A run per source: a family spider's crawl is one run for each of its bureaus, each with its own
     counts, expectations and status. ``source`` is empty in runs recorded before (their source is their spider)."""
-    db["crawl_runs"].add_column("source", str)
-    db["crawl_runs"].create_index(["source", "started"])
+    db.table("crawl_runs").add_column("source", str)
+    db.table("crawl_runs").create_index(["source", "started"])
 
 
 def migrate(db: Database) -> None:

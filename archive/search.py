@@ -79,7 +79,7 @@ def _t2s_table() -> dict[int, str]:
     # One call: newlines keep OpenCC's phrase matching from joining neighbours.
     converted = opencc.OpenCC("t2s").convert("\n".join(chars)).split("\n")
     assert len(converted) == len(chars), "OpenCC changed the number of lines"
-    return {ord(c): s for c, s in zip(chars, converted) if s != c and len(s) == 1}
+    return {ord(c): s for c, s in zip(chars, converted, strict=True) if s != c and len(s) == 1}
 
 
 def normaliser_fingerprint(index: str = TABLE) -> str:

@@ -55,6 +55,7 @@ class ArchiveDatabase(Database):  # type: ignore[misc]
 
     def __init__(self, ds: Datasette, path: str | Path, immutable: bool):
         super().__init__(ds, path=str(path), is_mutable=not immutable)
+        self.is_mutable: bool = not immutable
         self.state = _file_state(path) if immutable else None
 
     def _went_live(self) -> bool:

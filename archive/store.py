@@ -12,6 +12,7 @@ problem with one item.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -254,10 +255,8 @@ class Archive:
             self.db.execute("COMMIT")
         except BaseException as exc:
             if self.db.conn.in_transaction:
-                try:
+                with contextlib.suppress(sqlite3.Error):  # an I/O error may have ended it already
                     self.db.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass  # an I/O error may have ended the transaction already
             if isinstance(exc, sqlite3.Error | OSError | ValueError):
                 raise archive_error(exc, self.path) from exc
             raise
@@ -267,11 +266,11 @@ class Archive:
     def register_source(self, slug: str, **fields: Any) -> None:
         """Insert or update a source's identity (name, publisher, homepage, country, language)."""
         with self._write():
-            self.db["sources"].upsert({"slug": slug, **fields}, pk="slug")
+            self.db.table("sources").upsert({"slug": slug, **fields}, pk="slug")
 
     def _ensure_source(self, slug: str) -> None:
         if not self.db.execute("select 1 from sources where slug = ?", [slug]).fetchone():
-            self.db["sources"].insert({"slug": slug, "name": slug})
+            self.db.table("sources").insert({"slug": slug, "name": slug})
 
     def start_run(self, spider: str, source: str | None = None) -> int:
         """Record the start of a crawl of ``source`` (by default the spider's own) by ``spider``; returns the
@@ -299,7 +298,7 @@ class Archive:
                     f"{source} is being crawled into it by process {pid} on {host} "
                     f"(run {run}, started {started})",
                 )
-            table = self.db["crawl_runs"].insert(
+            table = self.db.table("crawl_runs").insert(
                 {
                     "spider": spider,
                     "source": source,
@@ -309,7 +308,8 @@ class Archive:
                     "pid": os.getpid(),
                 }
             )
-        run_id = int(table.last_pk)
+        assert table.last_rowid is not None
+        run_id = table.last_rowid
         try:
             self._reserve(run_id)
         except ArchiveError as exc:
@@ -346,7 +346,7 @@ class Archive:
 
         def record() -> None:
             with self._write():
-                self.db["crawl_runs"].update(run_id, values)
+                self.db.table("crawl_runs").update(run_id, values)
 
         try:
             record()
@@ -410,7 +410,7 @@ class Archive:
             ).fetchone()
             if old is None:
                 outcome, revision, changed = "new", 1, ["title", "body"]
-                self.db["articles"].insert({**row, "first_seen": now, "revision": revision})
+                self.db.table("articles").insert({**row, "first_seen": now, "revision": revision})
                 search.index_row(self.db.conn, self._rowid(aid), item.title, item.body)
             else:
                 old_title, old_body, old_digest, revision = old
@@ -423,14 +423,14 @@ class Archive:
                         for f, a, b in (("title", old_title, item.title), ("body", old_body, item.body))
                         if a != b
                     ]
-                self.db["articles"].update(aid, {**row, "revision": revision})
+                self.db.table("articles").update(aid, {**row, "revision": revision})
                 if changed:
                     # The index is contentless: it forgets the old text only when given it back.
                     rowid = self._rowid(aid)
                     search.unindex_row(self.db.conn, rowid, old_title, old_body)
                     search.index_row(self.db.conn, rowid, item.title, item.body)
             if changed:
-                self.db["revisions"].insert(
+                self.db.table("revisions").insert(
                     {
                         "article_id": aid,
                         "revision": revision,
@@ -466,7 +466,7 @@ class Archive:
             return
         self.db.execute(f"delete from [{table}] where article_id = ?", [aid])
         if wanted:
-            self.db[table].insert_all(wanted)
+            self.db.table(table).insert_all(wanted)
 
     def store_reject(self, reject: Reject, run_id: int | None = None) -> None:
         """Record a page that could not become an article; a page rejected again keeps one row."""
@@ -476,7 +476,7 @@ class Archive:
             old = self.db.execute(
                 "select first_seen, times from rejects where spider = ? and url = ?", [spider, reject.url]
             ).fetchone()
-            self.db["rejects"].upsert(
+            self.db.table("rejects").upsert(
                 {
                     "spider": spider,
                     "url": reject.url,

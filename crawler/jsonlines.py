@@ -49,8 +49,8 @@ def _raw_lines(stream: IO[bytes]) -> Iterator[bytes | None]:
 def _reject_for(data: dict[str, Any], problem: str) -> Reject | None:
     """A reject recording a bad line whose URL is usable, so that the page can be fetched again."""
     reject = Reject(
-        url=data.get("url"),
-        reason=f"bad import line: {problem}"[:500],  # type: ignore[arg-type]
+        url=data.get("url"),  # type: ignore[arg-type]
+        reason=f"bad import line: {problem}"[:500],
         source=data.get("source") or "import",
     )
     if reject_problem(reject):
@@ -78,7 +78,7 @@ def parse_line(number: int, raw: bytes | None) -> Line | None:
         return Line(number, None, "expected a JSON object")
     if data.get("rejected") or ("reason" in data and "title" not in data):
         reject = Reject(
-            url=data.get("url"),
+            url=data.get("url"),  # type: ignore[arg-type]
             reason=data.get("reason"),  # type: ignore[arg-type]
             source=data.get("source") or "import",
             http_status=data.get("http_status"),

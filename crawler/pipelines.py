@@ -22,7 +22,7 @@ from scrapy.utils.defer import deferred_from_coro
 from crawler.extract.text import normalize_space
 from crawler.health import RunTally, problems
 from crawler.items import Article, Reject
-from crawler.sources import SLUG, for_url, of_spider, registry, source
+from crawler.sources import SLUG, Source, for_url, of_spider, registry, source
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +217,8 @@ class ArchivePipeline:
         assert spider is not None
         try:
             self.archive = Archive(self.path, timeout=self.timeout)
-            for source in of_spider(spider.name) or [None]:
+            known: list[Source | None] = [*of_spider(spider.name)]
+            for source in known or [None]:
                 slug = source.slug if source else spider.name
                 if source:
                     self.archive.register_source(**source.row())

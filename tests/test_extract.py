@@ -451,7 +451,7 @@ def test_linked_sentences_and_paragraphs_opening_with_a_link_stay_in_the_body() 
     ]
     opening = [
         f'<a href="/people/{i}">Food inspectors</a> said on {day} that {p[0].lower()}{p[1:]}'
-        for i, (day, p) in enumerate(zip(["Monday", "Friday"], ENGLISH[1:]))
+        for i, (day, p) in enumerate(zip(["Monday", "Friday"], ENGLISH[1:], strict=False))
     ]
     page = _article([], "".join(f"<li>{b}</li>" for b in briefing) + "".join(f"<p>{p}</p>" for p in opening))
     item = extract(page, "https://example.org/news/briefing")

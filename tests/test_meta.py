@@ -183,7 +183,7 @@ def test_find_date() -> None:
 
 
 def test_portal_repost_with_organisation_in_author_field_and_closing_credit() -> None:
-    paragraphs = PARAGRAPHS[:2] + [PARAGRAPHS[2] + "（总台记者 王小明 李大华）"]
+    paragraphs = [*PARAGRAPHS[:2], PARAGRAPHS[2] + "（总台记者 王小明 李大华）"]
     html = _page(
         info="<div class='date-source'>2024年05月16日 17:02 <span>新京报</span>"
         "<span>作者：新京报</span></div>",
@@ -241,7 +241,7 @@ def test_wechat_article_date_and_account_from_script() -> None:
 
 
 def test_site_name_in_meta_author_is_not_a_byline_and_dateline_gives_the_reporter() -> None:
-    paragraphs = ["某某报讯（记者 陆小夫）" + PARAGRAPHS[0]] + PARAGRAPHS[1:]
+    paragraphs = ["某某报讯（记者 陆小夫）" + PARAGRAPHS[0], *PARAGRAPHS[1:]]
     html = _page(
         head="<meta name='author' content='某某'>",
         paragraphs=paragraphs,
@@ -256,7 +256,7 @@ def test_site_name_in_meta_author_is_not_a_byline_and_dateline_gives_the_reporte
 
 def test_author_field_naming_a_unit_is_not_a_person() -> None:
     info = "<div class='title_blow'>来源：本站原创 作者：医技药剂党支部</div><div>时间：2019年10月31日 23:00</div>"
-    paragraphs = ["本站讯（职工通讯员 李小雯 刘会）" + PARAGRAPHS[0]] + PARAGRAPHS[1:]
+    paragraphs = ["本站讯（职工通讯员 李小雯 刘会）" + PARAGRAPHS[0], *PARAGRAPHS[1:]]
     item = _extract(_page(info=info, paragraphs=paragraphs))
     assert item.authors == ["李小雯", "刘会"]
     assert item.organization == "本站原创"
@@ -276,7 +276,7 @@ def test_meta_author_equal_to_the_editor_is_dropped() -> None:
 
 
 def test_compiled_from_credit_is_the_source() -> None:
-    paragraphs = PARAGRAPHS + ["(综合整理自某某新闻、某某科技等)"]
+    paragraphs = [*PARAGRAPHS, "(综合整理自某某新闻、某某科技等)"]
     item = _extract(_page(paragraphs=paragraphs, info="<div>时间：2019-09-25 作者：网络整理</div>"))
     assert item.authors == []
     assert item.organization == "某某新闻、某某科技等"
@@ -348,13 +348,13 @@ def test_author_styled_element_with_another_role_or_an_account_is_not_a_byline()
 
 
 def test_credit_line_inside_the_text() -> None:
-    paragraphs = PARAGRAPHS + ["某某晚报记者 张小楠"] + PARAGRAPHS[:1]
+    paragraphs = [*PARAGRAPHS, "某某晚报记者 张小楠", *PARAGRAPHS[:1]]
     item = _extract(_page(paragraphs=paragraphs, info="<div>2019-09-07 19:02</div>"))
     assert item.authors == ["张小楠"]
 
 
 def test_photo_credit_inside_the_text_is_not_a_byline() -> None:
-    paragraphs = PARAGRAPHS + ["▲某某日报全媒体图片记者李小阳、王小妍摄"] + PARAGRAPHS[:1]
+    paragraphs = [*PARAGRAPHS, "▲某某日报全媒体图片记者李小阳、王小妍摄", *PARAGRAPHS[:1]]
     item = _extract(_page(paragraphs=paragraphs, info="<div>2019-09-07 19:02</div>"))
     assert item.authors == []
 

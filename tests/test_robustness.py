@@ -53,7 +53,7 @@ MARKUP = st.lists(
         ]
     ),
     max_size=120,
-).map(lambda parts: "".join(parts))
+).map("".join)
 
 
 def _ok(item: object) -> None:

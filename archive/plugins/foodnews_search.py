@@ -194,7 +194,7 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
         has_quads = await db.table_exists(search.TABLE4)
         raw = request.args.get("_searchmode") == "raw"
         found = []
-        for key, text in searches.items():
+        for text in searches.values():
             try:
                 search.check_query(text)
             except ValueError as exc:

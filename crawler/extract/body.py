@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate, repeat
@@ -210,7 +211,7 @@ def classify(block: Block) -> str:
     return "neutral"
 
 
-def tree_sums(page: Page, values: list[float]) -> dict[Any, float]:
+def tree_sums(page: Page, values: Sequence[float]) -> dict[Any, float]:
     """Per element, the sum of ``values`` (one per block) over the blocks inside it: one bottom-up pass."""
     totals: dict[Any, float] = {}
     get = totals.get
@@ -218,7 +219,7 @@ def tree_sums(page: Page, values: list[float]) -> dict[Any, float]:
         if value:
             totals[block.element] = get(block.element, 0.0) + value
     for el, parent in _upward(page):
-        value = get(el)
+        value = get(el, 0.0)
         if value and parent is not None:
             totals[parent] = get(parent, 0.0) + value
     return totals
@@ -428,7 +429,7 @@ def _known_container(page: Page) -> tuple[Any, str] | None:
     ids and class names occur at all (a set intersection, substring tests on all classes joined), then, best
     first, the first element that has it (``index``, and a bisection from where a name occurs in the joined
     classes to the element they belong to)."""
-    all_classes, all_ids = zip(*page.names.values())  # (the root is always there: never empty)
+    all_classes, all_ids = zip(*page.names.values(), strict=True)  # (the root is always there: never empty)
     joined = " ".join(all_classes)
     present = [(_KNOWN_IDS[name], name, True) for name in _KNOWN_IDS.keys() & set(all_ids)]
     present += [(rank, name, False) for name, rank in _KNOWN_CLASSES.items() if name in joined]
@@ -600,8 +601,7 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
     for i, (block, _) in enumerate(kept):
         if i and (
             END_MARKER.match(block.text)
-            or ((block.heading or len(block.text) <= 60)
-            and ABOUT.match(block.text))
+            or ((block.heading or len(block.text) <= 60) and ABOUT.match(block.text))
         ):
             body.tail.extend(b.text for b, _ in kept[i:] if b.text)
             kept = kept[:i]
@@ -614,7 +614,7 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
     kept = [(b, k) for b, k in kept if not b.text or counts[b.text] < 3]
     for block, kind in kept:
         if block.image:
-            if not (kind == "bad"):
+            if kind != "bad":
                 pending = {"url": urljoin(page.url, block.image), "caption": None, "credit": None}
                 body.images.append(pending)
             continue

@@ -39,7 +39,7 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
     """Decode page bytes; returns ``(text, encoding used)``. Never raises on bad bytes."""
     bom_encoding, bom = read_bom(data)
     if bom_encoding:
-        text = _try(data[len(bom) :], _canonical(bom_encoding))
+        text = _try(data[len(bom or b"") :], _canonical(bom_encoding))
         if text is not None:
             return text, _canonical(bom_encoding) or "utf-8"
     # Valid multi-byte UTF-8 is next to impossible by chance in GBK or Big5 text, so it wins over a

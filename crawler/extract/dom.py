@@ -228,7 +228,8 @@ def parse_page(text: str, url: str, *, raw: bytes | None = None, encoding: str |
     # canonical link, scripts (JSON-LD, and the inline ones dates and account names are read from).
     meta = page.meta
     title = canonical = None
-    ld_sources, inline = [], []
+    ld_sources: list[str] = []
+    inline: list[str] = []
     for el in root.iter("meta", "script", "title", "link"):
         tag = el.tag
         if tag == "meta":
@@ -450,9 +451,8 @@ def _flatten(
             if not isinstance(tag, str):
                 if tag is _COMMENT or tag is _PI:
                     doomed_append(child)
-            elif (
-                tag in DROP_TAGS
-                or ((keys := child.keys())
+            elif tag in DROP_TAGS or (
+                (keys := child.keys())
                 and not _HIDING.isdisjoint(keys)
                 and (
                     "hidden" in keys
@@ -462,7 +462,7 @@ def _flatten(
                         and tag not in ("i", "span")
                     )
                     or ("style" in keys and HIDDEN_STYLE.search(child.get("style") or "") is not None)
-                ))
+                )
             ):  # `_hidden`, inlined: this walk is the engine's hot path
                 doomed_append(child)
             else:

@@ -332,9 +332,8 @@ def role_names(text: str, site_names: list[str] | tuple[str, ...] = ()) -> list[
             token = _NAME_TAIL.sub("", token)
             if is_person(token, site_names) and token not in found:
                 found.append(token)
-            elif found or token:
-                if not is_person(token, site_names):
-                    break
+            elif (found or token) and not is_person(token, site_names):
+                break
         if len(found) > before:
             pos = m.end()
     return found
@@ -405,8 +404,7 @@ def _marked_authors(element: Any, text: str, site_names: list[str] | tuple[str, 
         marks = f"{el.get('class') or ''} {el.get('id') or ''}"
         href = el.get("href") or ""
         if not (
-            (AUTHOR_MARK.search(marks)
-            and not NOT_AUTHOR_MARK.search(marks))
+            (AUTHOR_MARK.search(marks) and not NOT_AUTHOR_MARK.search(marks))
             or (el.tag == "a" and (el.get("rel") == "author" or re.search(r"/authors?/", href)))
         ):
             continue
@@ -737,12 +735,12 @@ def find_metadata(
         ]
     info: dict[str, str] = {}
     for text, _ in zone:
-        for key, value in parse_info(text).items():
-            info.setdefault(key, value)
+        for key, labelled in parse_info(text).items():
+            info.setdefault(key, labelled)
     tail_info: dict[str, str] = {}
     for line in tail_lines:
-        for key, value in parse_info(line).items():
-            tail_info.setdefault(key, value)
+        for key, labelled in parse_info(line).items():
+            tail_info.setdefault(key, labelled)
 
     dateline = None
     credit = None
@@ -764,7 +762,8 @@ def find_metadata(
                 break
 
     # --- editor --------------------------------------------------------------------------------------
-    editor = _strip_label(rules["editor"]) if rules.get("editor") else None
+    rule_editor = rules.get("editor")
+    editor = _strip_label(rule_editor) if rule_editor else None
     for line in tail_lines:
         m = EDITOR_LINE.match(line)
         if m and not editor:
@@ -782,10 +781,10 @@ def find_metadata(
     if not authors:
         byline = _lookup(info, AUTHOR_LABELS)
         if byline:
-            value = first_value(byline) or ""
-            authors = byline_names(value, sites)
-            if not authors and looks_like_organization(value) and len(value) <= 20:
-                org_from_byline = value  # 作者：新京报 names the publisher, not a person
+            byline_text = first_value(byline) or ""
+            authors = byline_names(byline_text, sites)
+            if not authors and looks_like_organization(byline_text) and len(byline_text) <= 20:
+                org_from_byline = byline_text  # 作者：新京报 names the publisher, not a person
     if not authors:
         for text, _ in zone:
             if len(text) <= 100:
@@ -875,19 +874,30 @@ def find_metadata(
         organization = organization or (_clean_org(m.group("org")) if m else None)
     organization = organization or _clean_org(org_from_byline)
     organization = organization or _unlabelled_source(zone)
-    if not organization and credit and not ROLE_NAMES.search(credit) and not LABEL.search(credit):
-        if 2 <= len(credit) <= 16 and not re.search(r"[，。,.!！?？\d]", credit) and not is_person(credit):
-            organization = credit  # a publisher closing the text: （sd退役军人之家）
+    if (
+        not organization
+        and credit
+        and not ROLE_NAMES.search(credit)
+        and not LABEL.search(credit)
+        and 2 <= len(credit) <= 16
+        and not re.search(r"[，。,.!！?？\d]", credit)
+        and not is_person(credit)
+    ):
+        organization = credit  # a publisher closing the text: （sd退役军人之家）
     if not organization:
-        for text, el in zone:
-            if text in authors:
+        for line, el in zone:
+            if line in authors:
                 break  # the byline (``article-author``): an author's name is not the publisher, nor what follows it
-            if el is not None and len(text) <= 30 and not LABEL.search(text):
-                names = page.class_id(el)
-                if INFO_CLASS.search(names) and not dates.find_date(text):
-                    organization = _clean_org(text)
-                    if organization:
-                        break
+            if (
+                el is not None
+                and len(line) <= 30
+                and not LABEL.search(line)
+                and INFO_CLASS.search(page.class_id(el))
+                and not dates.find_date(line)
+            ):
+                organization = _clean_org(line)
+                if organization:
+                    break
     if not organization:
         m = WECHAT_NICKNAME.search(page.scripts)
         organization = m[1] if m else meta.get("mediaid")

@@ -15,6 +15,7 @@ from twisted.python.failure import Failure
 from crawler import sources
 from crawler.items import Article, Reject
 from crawler.middlewares import failure_reason, linked_url
+from crawler.sources import Source
 
 
 class SourceSpider(scrapy.Spider):
@@ -29,7 +30,7 @@ class SourceSpider(scrapy.Spider):
     name: str
 
     @classmethod
-    def sources(cls) -> list[sources.Source]:
+    def sources(cls) -> list[Source]:
         """The spider's sources, from the registry."""
         return sources.of_spider(cls.name)
 
@@ -61,7 +62,7 @@ class SourceSpider(scrapy.Spider):
         items = value.split(",") if isinstance(value, str) else list(value)
         return [u.strip() for u in items if u.strip()]
 
-    def starts(self) -> list[tuple[str, sources.Source]]:
+    def starts(self) -> list[tuple[str, Source]]:
         """Each start URL with the source it belongs to."""
         own = self.sources()
         given = self._split(self.__dict__.get("start_urls"))
@@ -74,7 +75,7 @@ class SourceSpider(scrapy.Spider):
             out.append((url, by_slug.get(found.slug, own[0]) if found else own[0]))
         return out
 
-    def page_limit(self, source: sources.Source) -> int:
+    def page_limit(self, source: Source) -> int:
         """List pages followed from each start URL of ``source``."""
         value = self.__dict__.get("max_pages")
         return int(value) if value is not None else source.max_pages
@@ -102,7 +103,7 @@ class SourceSpider(scrapy.Spider):
             meta={"source": response.meta.get("source")},
         )
 
-    def source_of(self, response: Response) -> sources.Source:
+    def source_of(self, response: Response) -> Source:
         """The source a response was fetched for (carried from its start URL)."""
         slug = response.meta.get("source")
         return sources.source(slug) if slug else self.sources()[0]

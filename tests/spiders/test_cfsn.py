@@ -221,7 +221,7 @@ def test_no_next_page_beyond_max_pages() -> None:
     articles, following = _truth(file, url)
     assert following is not None
     spider = _spider(max_pages=2)
-    assert [r.url for r in _run_parse(spider, file, url, 1)] == articles + [following]
+    assert [r.url for r in _run_parse(spider, file, url, 1)] == [*articles, following]
     assert [r.url for r in _run_parse(spider, file, url, 2)] == articles  # page 2 is the last allowed
     assert [r.url for r in _run_parse(_spider(max_pages=1), file, url, 1)] == articles
 
@@ -232,7 +232,7 @@ def test_list_page_22_by_hand() -> None:
     got = [r.url for r in _run_parse(_spider(), file, url, 1)]
     ids = ["22/361026", "22/361025", "22/361022", "22/361019", "2369/361024", "2371/361017", "2369/361021"]
     articles = [f"{FIXTURE_BASE}/news/detail/{i}.html" for i in ids]
-    assert got == articles + [f"{FIXTURE_BASE}/news/22.html?page=2"]
+    assert got == [*articles, f"{FIXTURE_BASE}/news/22.html?page=2"]
 
 
 def test_other_hosts_are_not_followed() -> None:
