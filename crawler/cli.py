@@ -320,7 +320,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
                 "LOG_LEVEL": os.environ.get("FOODNEWS_LOG_LEVEL", "WARNING"),
             },
-            {"start_urls": ",".join(replay.start_urls())},
+            {"start_urls": ",".join(replay.start_urls("cfsn"))},
         )
         _print_run(stats, args.db)
         status = _check_run(stats)

@@ -35,6 +35,43 @@ class Attachment:
 
     url: str = _doc("Absolute URL of the file.")
     title: str | None = _doc("Link text or file name as printed.", None)
+    sha256: str | None = _doc(
+        "SHA-256 of the file as downloaded (hex); None when it was not downloaded (see `error`).", None
+    )
+    size: int | None = _doc("Bytes of the file as downloaded.", None)
+    media_type: str | None = _doc(
+        "Media type of the file, from its first bytes, else its name, else the server's Content-Type.", None
+    )
+    path: str | None = _doc(
+        "Where the file is kept, relative to the archive's files folder: 'sha256/ab/<sha256>.xlsx'.", None
+    )
+    error: str | None = _doc(
+        "Why the file could not be downloaded or kept, one line; None when it was.", None
+    )
+
+
+@dataclass
+class Alert:
+    """A regulator's food alert (a recall, an allergy alert) as its publisher's API describes it."""
+
+    notation: str = _doc("The alert's identifier as the publisher writes it, e.g. 'FSA-AA-01-2026'.")
+    alert_type: str | None = _doc(
+        "Kind of alert, the publisher's code: 'AA' allergy alert, 'PRIN' product recall information notice, "
+        "'FAFA' food alert for action.",
+        None,
+    )
+    status: str | None = _doc("Status as published, e.g. 'Published', 'Withdrawn'.", None)
+    allergens: list[str] = _doc("Allergens named by the alert's problems, as labelled.", factory=list)
+    products: list[dict[str, Any]] = _doc(
+        "Products concerned: {'name', 'pack_size', 'batch_codes': [...], 'best_before': [...], 'use_by': [...]}.",
+        factory=list,
+    )
+    reporting_business: str | None = _doc("The business that reported or recalls the product.", None)
+    countries: list[str] = _doc("Countries the alert applies to, as labelled.", factory=list)
+    risk_statement: str | None = _doc("The alert's statement of the risk.", None)
+    created: str | None = _doc("Date the alert was created, ISO 8601 ('2026-11-02').", None)
+    modified: str | None = _doc("When the alert was last modified, ISO 8601 UTC.", None)
+    api_url: str | None = _doc("The alert's record in the publisher's API (provenance).", None)
 
 
 @dataclass
@@ -69,6 +106,7 @@ class Article:
     body_html: str | None = _doc("The body's HTML, sanitised (no scripts, handlers or styles).", None)
     images: list[Image] = _doc("Images in the body, in page order.", factory=list)
     attachments: list[Attachment] = _doc("Files linked as attachments, in page order.", factory=list)
+    alert: Alert | None = _doc("For a food alert, what the publisher's API says of it; else None.", None)
     language: str | None = _doc("BCP 47 tag of the text: 'zh-Hans', 'zh-Hant' or 'en'.", None)
     fetched_at: str | None = _doc(
         "When the page was fetched, ISO 8601 UTC ('2026-11-25T08:21:47+00:00').", None
@@ -96,11 +134,16 @@ class Article:
             value = data[f.name]
             if f.name in ("images", "attachments"):
                 kind = Image if f.name == "images" else Attachment
-                if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                if not isinstance(value, list) or not all(isinstance(v, dict) for v in data[f.name]):
                     raise ValueError(f"{f.name}: expected a list of objects")
                 value = [kind(**_typed(kind, v, f.name)) for v in value]
+            elif f.name == "alert":
+                if value is not None:
+                    if not isinstance(value, dict):
+                        raise ValueError("alert: expected an object")
+                    value = Alert(**_typed(Alert, value, "alert"))
             elif f.name in ("authors", "notes"):
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in data[f.name]):
                     raise ValueError(f"{f.name}: expected a list of strings")
             elif value is not None and not isinstance(value, str):
                 raise ValueError(f"{f.name}: expected a string, got {type(value).__name__}")
@@ -121,14 +164,37 @@ class Reject:
     http_status: int | None = _doc("HTTP status of the response, when there was one.", None)
 
 
+#: What a field of a nested item may hold, by its annotation; a value of another type is an error.
+_KINDS: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "str | None": (str, type(None)),
+    "int | None": (int, type(None)),
+    "list[str]": (list,),
+    "list[dict[str, Any]]": (list,),
+}
+
+
 def _typed(cls: type, data: dict[str, Any], where: str) -> dict[str, Any]:
-    """The known keys of ``data`` for ``cls``, each a string or None."""
+    """The known keys of ``data`` for ``cls``, each of its field's type (a list field's items checked too)."""
     values = {}
     for f in dataclasses.fields(cls):
-        value = data.get(f.name)
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"{where}.{f.name}: expected a string, got {type(value).__name__}")
+        if f.name not in data:
+            continue
+        value: Any = data[f.name]
+        kinds = _KINDS[str(f.type)]
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            raise ValueError(f"{where}.{f.name}: expected {f.type}, got {type(value).__name__}")
+        if f.type == "list[str]" and not all(isinstance(v, str) for v in data[f.name]):
+            raise ValueError(f"{where}.{f.name}: expected a list of strings")
+        if f.type == "list[dict[str, Any]]" and not all(isinstance(v, dict) for v in data[f.name]):
+            raise ValueError(f"{where}.{f.name}: expected a list of objects")
         values[f.name] = value
+    for f in dataclasses.fields(cls):
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if required and f.name not in values:
+            if "None" not in str(f.type):
+                raise ValueError(f"{where}: missing {f.name}")
+            values[f.name] = None
     return values
 
 

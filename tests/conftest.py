@@ -18,10 +18,11 @@ from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
-from crawler.demo.server import ReplayHandler, ReplayServer
+from crawler.demo.server import ReplayHandler, ReplayServer, replay_name
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The replay of every source's site: one folder per host (crawler/demo/server.py).
@@ -41,8 +42,8 @@ def load_expected() -> list[dict[str, Any]]:
 
 def page_file(root: Path, path: str) -> Path:
     """The file that serves ``path`` (a URL path, maybe with a query), by the replay's own rule."""
-    name, _, query = path.lstrip("/").partition("?")
-    return root / (name + ("@" + query if query else ""))
+    name, _, query = path.partition("?")
+    return root / replay_name(unquote(name), unquote(query))
 
 
 @pytest.fixture(scope="session")
@@ -100,11 +101,14 @@ class SlowReplayServer(ReplayServer):
 # --- crawls in a subprocess ------------------------------------------------------------------------------
 
 
-def crawl_command(db: Path, target: ReplayServer | list[str], **settings: Any) -> list[str]:
-    """The ``foodnews crawl cfsn`` command line for a crawl into ``db`` of a replay (its real URLs, fetched
-    from it through ``FOODNEWS_REPLAY``) or of a list of start URLs, fetched as they are."""
+def crawl_command(
+    db: Path, target: ReplayServer | list[str], spider: str = "cfsn", **settings: Any
+) -> list[str]:
+    """The ``foodnews crawl SPIDER`` command line for a crawl into ``db`` of a replay (the start URLs of
+    ``crawler/demo/starts/SPIDER.txt``, real URLs fetched from it through ``FOODNEWS_REPLAY``) or of a list of
+    start URLs, fetched as they are."""
     if isinstance(target, ReplayServer):
-        start_urls, settings = target.start_urls(), {"FOODNEWS_REPLAY": target.base_url, **settings}
+        start_urls, settings = target.start_urls(spider), {"FOODNEWS_REPLAY": target.base_url, **settings}
     else:
         start_urls = target
     assert all("," not in url for url in start_urls)
@@ -119,7 +123,7 @@ def crawl_command(db: Path, target: ReplayServer | list[str], **settings: Any) -
         "-m",
         "crawler.cli",
         "crawl",
-        "cfsn",
+        spider,
         "--db",
         str(db),
         "-a",
@@ -138,11 +142,11 @@ def crawl_env() -> dict[str, str]:
 
 
 def run_crawl(
-    db: Path, target: ReplayServer | list[str], **settings: Any
+    db: Path, target: ReplayServer | list[str], spider: str = "cfsn", **settings: Any
 ) -> subprocess.CompletedProcess[str]:
-    """Crawl through the real Scrapy engine (in a subprocess) into the archive at ``db``."""
+    """Crawl with ``spider`` through the real Scrapy engine (in a subprocess) into the archive at ``db``."""
     result = subprocess.run(
-        crawl_command(db, target, **settings),
+        crawl_command(db, target, spider, **settings),
         cwd=db.parent,
         env=crawl_env(),
         capture_output=True,
@@ -154,10 +158,12 @@ def run_crawl(
     return result
 
 
-def start_crawl(db: Path, target: ReplayServer | list[str], **settings: Any) -> subprocess.Popen[str]:
+def start_crawl(
+    db: Path, target: ReplayServer | list[str], spider: str = "cfsn", **settings: Any
+) -> subprocess.Popen[str]:
     """Start a crawl subprocess without waiting for it."""
     return subprocess.Popen(
-        crawl_command(db, target, **settings),
+        crawl_command(db, target, spider, **settings),
         cwd=db.parent,
         env=crawl_env(),
         stdout=subprocess.PIPE,

@@ -3,12 +3,18 @@
 The crawler reaches it through ``crawler.replay`` (``FOODNEWS_REPLAY``): the real URL
 ``https://www.cfsn.cn/news/22.html?page=2`` is asked as ``/www.cfsn.cn/news/22.html?page=2``. URL → file:
 ``site/<host>/<path>``, ``index.html`` for a folder; with a query string, path + ``@`` + query
-(``news/22.html@page=2``). Pages are sent as ``text/html`` without a charset, as many regulators' servers
-do, so the crawler has to read the page's own declaration.
+(``news/22.html@page=2``), or, for a query too long for a file name or holding other characters than
+letters, digits and ``=&._-`` (an API's JSON parameters), path + ``@`` + the first 16 hex digits of the
+query's SHA-256 (``python -m crawler.demo.server URL`` prints the file name of a URL). Pages are sent as
+``text/html`` without a charset, as many regulators' servers do, so the crawler has to read the page's own
+declaration; a file that starts with ``{`` or ``[`` is sent as JSON.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import sys
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -24,7 +30,25 @@ TYPES = {
     ".png": "image/png",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".pdf": "application/pdf",
+    ".xls": "application/vnd.ms-excel",
+    ".zip": "application/zip",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".json": "application/json",
 }
+#: A query kept as is in a file name; any other is hashed.
+PLAIN_QUERY = re.compile(r"[A-Za-z0-9=&._-]{1,100}")
+
+
+def replay_name(url_path: str, query: str) -> str:
+    """The file (relative to the replay site) that answers ``url_path`` (``/host/path``) and ``query``,
+    both unquoted."""
+    name = url_path.lstrip("/")
+    if not name or name.endswith("/"):
+        name += "index.html"
+    if query:
+        plain = PLAIN_QUERY.fullmatch(query)
+        name += "@" + (query if plain else hashlib.sha256(query.encode("utf-8")).hexdigest()[:16])
+    return name
 
 
 def site_dir() -> Path:
@@ -43,18 +67,16 @@ class ReplayHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
-        name = unquote(parts.path).lstrip("/")
-        if not name or name.endswith("/"):
-            name += "index.html"
-        if parts.query:
-            name += "@" + unquote(parts.query)
-        target = (self.root / name).resolve()
+        target = (self.root / replay_name(unquote(parts.path), unquote(parts.query))).resolve()
         if self.root.resolve() not in target.parents or not target.is_file():
             self.send_error(404)
             return
         data = target.read_bytes()
+        kind = TYPES.get(target.suffix)
+        if kind is None:
+            kind = "application/json" if data.lstrip()[:1] in (b"{", b"[") else "text/html"
         self.send_response(200)
-        self.send_header("Content-Type", TYPES.get(target.suffix, "text/html"))
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -90,17 +112,30 @@ class ReplayServer(LocalServer):
         self.root = Path(root or site_dir())
         super().__init__(partial(ReplayHandler, root=self.root), port)
 
-    def start_urls(self) -> list[str]:
-        """The cfsn column list pages of the replay (real URLs: crawl them with ``FOODNEWS_REPLAY``)."""
-        return cfsn_start_urls()
+    def start_urls(self, spider: str = "cfsn") -> list[str]:
+        """Where the replay of ``spider``'s sites is entered (real URLs: crawl them with ``FOODNEWS_REPLAY``)."""
+        return demo_start_urls(spider)
 
 
-#: Where the replayed cfsn site is entered: its three columns and the old template's list.
-CFSN_HOME = "https://www.cfsn.cn"
+def starts_dir() -> Path:
+    """``crawler/demo/starts/<spider>.txt``: the start URLs of each spider's replay, one per line."""
+    return Path(str(resources.files("crawler.demo") / "starts"))
 
 
-def cfsn_start_urls() -> list[str]:
-    """The cfsn column list pages the replay holds (the live site's fourth column, 2372, is not replayed)."""
-    return [f"{CFSN_HOME}/news/{column}.html" for column in (22, 2369, 2371)] + [
-        f"{CFSN_HOME}/front/web/site.hangye?hyid=1&page=1"
-    ]
+def demo_spiders() -> list[str]:
+    """The spiders the replay holds sites of, each with a file of start URLs."""
+    return sorted(p.stem for p in starts_dir().glob("*.txt"))
+
+
+def demo_start_urls(spider: str) -> list[str]:
+    """The start URLs of ``spider``'s replay (the replay may hold less than the live sites: cfsn's fourth
+    column is not replayed, nor most bureaus)."""
+    lines = (starts_dir() / f"{spider}.txt").read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+if __name__ == "__main__":
+    # The replay file of each URL given: python -m crawler.demo.server 'https://www.samr.gov.cn/api?...'
+    for arg in sys.argv[1:]:
+        parts = urlsplit(arg)
+        print(replay_name(f"/{parts.netloc}{unquote(parts.path)}", unquote(parts.query)))
