@@ -42,6 +42,13 @@ def render() -> str:
         for column in table.columns:
             text = str(meta.get("columns", {}).get(column.name, "")).replace("|", "\\|")
             out.append(f"| `{column.name}` | {column.type} | {text} |")
+    for name in db.view_names():
+        meta = tables.get(name, {})
+        out.append(f"\n## `{name}` (view)\n\n{meta.get('description', '')}\n")
+        out.append("| column | meaning |\n|---|---|")
+        for column in db.view(name).columns:
+            text = str(meta.get("columns", {}).get(column.name, "")).replace("|", "\\|")
+            out.append(f"| `{column.name}` | {text} |")
     out.append(
         "\n## Full-text search\n\n`articles_search` (FTS5, contentless, rowid = `articles.rowid`) indexes "
         "`articles.title` and `articles.body` as normalised text (NFKC, traditional to simplified) with every "

@@ -180,6 +180,70 @@ def m006_run_per_source(db: Database) -> None:
     db.table("crawl_runs").create_index(["source", "started"])
 
 
+#: Each source's last run beside what the archive holds of it: the page an operator opens to see which
+#: source broke. A run's source is ``crawl_runs.source``, or its spider for runs recorded before m006.
+SOURCE_HEALTH = """
+create view source_health as
+select
+    s.slug as source,
+    s.name,
+    s.spider,
+    s.level,
+    s.region,
+    r.status as last_status,
+    r.error as last_error,
+    r.started as last_started,
+    r.finished as last_finished,
+    r.pages_fetched,
+    r.items_new,
+    r.items_changed,
+    r.items_unchanged,
+    r.items_rejected,
+    r.items_lost,
+    (select max(ok.started) from crawl_runs ok
+        where coalesce(ok.source, ok.spider) = s.slug and ok.status = 'finished') as last_finished_run,
+    (select count(*) from articles a where a.source = s.slug) as articles,
+    (select count(*) from rejects j where j.spider = s.slug) as rejects,
+    r.id as last_run
+from sources s
+left join crawl_runs r on r.id = (
+    select max(x.id) from crawl_runs x where coalesce(x.source, x.spider) = s.slug
+)
+"""
+
+
+@migrations()
+def m007_evidence_alerts_health(db: Database) -> None:
+    """Attachments kept as evidence (the file's SHA-256, size, media type and path in the archive's files
+    folder, or why it could not be downloaded), food alerts' structured fields, and the ``source_health``
+    view."""
+    attachments = db.table("attachments")
+    for column, kind in (("sha256", str), ("size", int), ("media_type", str), ("path", str), ("error", str)):
+        attachments.add_column(column, kind)
+    attachments.create_index(["sha256"])
+    db.table("alerts").create(
+        {
+            "article_id": str,
+            "notation": str,
+            "alert_type": str,
+            "status": str,
+            "allergens": str,
+            "products": str,
+            "batch_codes": str,
+            "reporting_business": str,
+            "countries": str,
+            "risk_statement": str,
+            "created": str,
+            "modified": str,
+            "api_url": str,
+        },
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db.table("alerts").create_index(["notation"])
+    db.execute(SOURCE_HEALTH)
+
+
 def migrate(db: Database) -> None:
     """Bring a database (new or old) up to the current schema, and its search index up to date.
 

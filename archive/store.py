@@ -29,7 +29,7 @@ from sqlite_utils import Database
 
 from archive import search
 from archive.schema import migrate, migrations
-from crawler.items import Article, Reject
+from crawler.items import Alert, Article, Reject
 
 #: Seconds a write waits for another writer's lock before it fails as 'locked' (``FOODNEWS_DB_TIMEOUT``).
 DEFAULT_TIMEOUT = float(os.environ.get("FOODNEWS_DB_TIMEOUT") or 60)
@@ -263,10 +263,16 @@ class Archive:
 
     # --- sources and runs -----------------------------------------------------------------------------
 
-    def register_source(self, slug: str, **fields: Any) -> None:
-        """Insert or update a source's identity (name, publisher, homepage, country, language)."""
+    def register_sources(self, rows: list[dict[str, Any]]) -> None:
+        """Insert or update sources' identities (``Source.row()``: name, publisher, homepage, ...), in one
+        transaction; a row already as given is not rewritten."""
+        if not rows:
+            return
         with self._write():
-            self.db.table("sources").upsert({"slug": slug, **fields}, pk="slug")
+            current = {r["slug"]: r for r in self.db.query("select * from sources")}
+            changed = [r for r in rows if {**current.get(r["slug"], {}), **r} != current.get(r["slug"])]
+            if changed:
+                self.db.table("sources").upsert_all(changed, pk="slug")
 
     def _ensure_source(self, slug: str) -> None:
         if not self.db.execute("select 1 from sources where slug = ?", [slug]).fetchone():
@@ -446,12 +452,63 @@ class Archive:
             self._replace_children(
                 "images", aid, [{"url": i.url, "caption": i.caption, "credit": i.credit} for i in item.images]
             )
-            self._replace_children(
-                "attachments", aid, [{"url": a.url, "title": a.title} for a in item.attachments]
-            )
+            self._replace_children("attachments", aid, self._attachment_rows(aid, item))
+            if item.alert is not None:
+                self._store_alert(aid, item.alert)
             # The page parses now: it is no longer a problem to report.
             self.db.execute("delete from rejects where spider = ? and url = ?", [item.source, item.url])
         return outcome
+
+    def _attachment_rows(self, aid: str, item: Article) -> list[dict[str, Any]]:
+        """The item's attachments as rows. A file that could not be downloaded this time keeps the copy
+        downloaded before (same URL): the evidence outlives the link."""
+        kept = {
+            row["url"]: row
+            for row in self.db.query(
+                "select url, sha256, size, media_type, path from attachments "
+                "where article_id = ? and sha256 is not null",
+                [aid],
+            )
+        }
+        rows = []
+        for a in item.attachments:
+            row = {
+                "url": a.url,
+                "title": a.title,
+                "sha256": a.sha256,
+                "size": a.size,
+                "media_type": a.media_type,
+                "path": a.path,
+                "error": a.error,
+            }
+            old = kept.get(a.url)
+            if a.sha256 is None and old is not None:
+                row.update({k: old[k] for k in ("sha256", "size", "media_type", "path")})
+                if a.error:
+                    row["error"] = f"{a.error} (the copy downloaded before is kept)"
+            rows.append(row)
+        return rows
+
+    def _store_alert(self, aid: str, alert: Alert) -> None:
+        batches = [code for product in alert.products for code in product.get("batch_codes") or []]
+        self.db.table("alerts").upsert(
+            {
+                "article_id": aid,
+                "notation": alert.notation,
+                "alert_type": alert.alert_type,
+                "status": alert.status,
+                "allergens": json.dumps(alert.allergens, ensure_ascii=False),
+                "products": json.dumps(alert.products, ensure_ascii=False),
+                "batch_codes": json.dumps(batches, ensure_ascii=False),
+                "reporting_business": alert.reporting_business,
+                "countries": json.dumps(alert.countries, ensure_ascii=False),
+                "risk_statement": alert.risk_statement,
+                "created": alert.created,
+                "modified": alert.modified,
+                "api_url": alert.api_url,
+            },
+            pk="article_id",
+        )
 
     def _rowid(self, aid: str) -> int:
         return int(self.db.execute("select rowid from articles where id = ?", [aid]).fetchone()[0])

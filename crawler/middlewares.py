@@ -59,7 +59,10 @@ def linked_url(request: Request) -> str:
 
 def failure_reason(failure: Failure, settings: BaseSettings) -> tuple[str, int | None]:
     """One line saying why a request failed, and the HTTP status when a response came back."""
-    download_maxsize = settings.getint("DOWNLOAD_MAXSIZE")
+    meta = failure.request.meta  # type: ignore[attr-defined]
+    # An attachment's request carries its own limit (crawler/files.py).
+    download_maxsize = meta.get("download_maxsize") or settings.getint("DOWNLOAD_MAXSIZE")
+    limit = meta.get("download_maxsize_setting", "DOWNLOAD_MAXSIZE")
     value = failure.value
     response = getattr(value, "response", None)
     if isinstance(value, HttpError) and response is not None:
@@ -68,10 +71,10 @@ def failure_reason(failure: Failure, settings: BaseSettings) -> tuple[str, int |
     message = failure.getErrorMessage()
     if name == "DownloadCancelledError" and "larger than download max size" in message:
         size = message.split(" bytes", 1)[0].rsplit(" ", 1)[-1]
-        return f"response of {size} bytes is larger than DOWNLOAD_MAXSIZE ({download_maxsize} bytes)", None
-    received = failure.request.meta.get("body_bytes", 0)  # type: ignore[attr-defined]
+        return f"response of {size} bytes is larger than {limit} ({download_maxsize} bytes)", None
+    received = meta.get("body_bytes", 0)
     if name == "DownloadCancelledError" and download_maxsize and received > download_maxsize:
-        return f"response body grew past DOWNLOAD_MAXSIZE ({download_maxsize} bytes)", None
+        return f"response body grew past {limit} ({download_maxsize} bytes)", None
     if name in ("TimeoutError", "DownloadTimeoutError", "TCPTimedOutError"):
         return (
             f"no complete response within {settings.getfloat('DOWNLOAD_TIMEOUT'):g} s (DOWNLOAD_TIMEOUT)",
@@ -80,7 +83,7 @@ def failure_reason(failure: Failure, settings: BaseSettings) -> tuple[str, int |
     if isinstance(value, IgnoreRequest) and "during decompression" in message:
         compressed = re.search(r"\((\d+) B compressed", message)
         return (
-            f"response decompresses to more than DOWNLOAD_MAXSIZE ({download_maxsize} bytes) from "
+            f"response decompresses to more than {limit} ({download_maxsize} bytes) from "
             f"{compressed[1] if compressed else '?'} bytes"
         ), None
     if isinstance(value, IgnoreRequest) and message == "max redirections reached":

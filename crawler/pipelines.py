@@ -21,7 +21,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.extract.text import normalize_space
 from crawler.health import RunTally, problems
-from crawler.items import Article, Reject
+from crawler.items import Article, Attachment, Reject
 from crawler.sources import SLUG, Source, for_url, of_spider, registry, source
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,11 @@ def _texts(item: Article) -> list[tuple[str, str]]:
     ]
     texts += [("authors", a) for a in item.authors] + [("notes", n) for n in item.notes]
     texts += [("images", t) for i in item.images for t in (i.caption, i.credit)]
-    texts += [("attachments", a.title) for a in item.attachments]
+    texts += [("attachments", t) for a in item.attachments for t in (a.title, a.media_type, a.error)]
+    if item.alert is not None:
+        alert = item.alert
+        texts += [("alert", t) for t in (alert.notation, alert.status, alert.reporting_business)]
+        texts += [("alert", t) for t in (alert.risk_statement, *alert.allergens, *alert.countries)]
     return [(name, text) for name, text in texts if text]
 
 
@@ -116,9 +120,27 @@ def malformed(item: Article) -> str | None:
         if problem:
             return f"image url {problem}"
     for attachment in item.attachments:
-        problem = url_problem(attachment.url)
+        problem = url_problem(attachment.url) or _kept_file_problem(attachment)
         if problem:
-            return f"attachment url {problem}"
+            return f"attachment {problem}" if not problem.startswith(("sha256", "size", "path")) else problem
+    if item.alert is not None and (
+        not isinstance(item.alert.notation, str) or not item.alert.notation.strip()
+    ):
+        return "alert has no notation"
+    return None
+
+
+#: Where an attachment's file is kept, relative to the files folder (crawler/files.py).
+KEPT_PATH = re.compile(r"sha256/[0-9a-f]{2}/[0-9a-f]{64}(\.[a-z0-9]{1,8})?")
+
+
+def _kept_file_problem(attachment: Attachment) -> str | None:
+    if attachment.sha256 is not None and not re.fullmatch(r"[0-9a-f]{64}", str(attachment.sha256)):
+        return "sha256 of an attachment is not 64 hex digits"
+    if attachment.size is not None and (not isinstance(attachment.size, int) or attachment.size < 0):
+        return "size of an attachment is not a byte count"
+    if attachment.path is not None and not KEPT_PATH.fullmatch(str(attachment.path)):
+        return f"path of an attachment is not a kept file's path: {str(attachment.path)[:60]!r}"
     return None
 
 
@@ -180,6 +202,14 @@ class ValidationPipeline:
         return item
 
 
+def _crawled_sources(spider: Spider) -> list[Source]:
+    """The sources this crawl visits: those of its start URLs (a family spider's crawl of three bureaus is
+    three runs, not one per bureau of the family), else every source of the spider."""
+    starts = getattr(spider, "starts", None)
+    found = [source for _, source in starts()] if starts else of_spider(spider.name)
+    return list({s.slug: s for s in found}.values())
+
+
 class ArchivePipeline:
     """Writes articles and rejects into the archive at ``FOODNEWS_DB``; records a run per source.
 
@@ -217,11 +247,11 @@ class ArchivePipeline:
         assert spider is not None
         try:
             self.archive = Archive(self.path, timeout=self.timeout)
-            known: list[Source | None] = [*of_spider(spider.name)]
-            for source in known or [None]:
+            # Every source of the registry has its row, crawled yet or not (a family's bureaus too).
+            self.archive.register_sources([s.row() for s in registry().values()])
+            crawled: list[Source | None] = [*_crawled_sources(spider)]
+            for source in crawled or [None]:
                 slug = source.slug if source else spider.name
-                if source:
-                    self.archive.register_source(**source.row())
                 self.runs[slug] = self.archive.start_run(spider.name, slug)
                 self.tallies[slug] = RunTally()
         except ArchiveError as exc:

@@ -41,8 +41,14 @@ FOODNEWS_MAX_BODY_CHARS = 500_000
 # Seconds a write waits for another writer (a crawl of another source, an import) to release the archive.
 FOODNEWS_DB_TIMEOUT = 60
 
+# Attachments (sampling workbooks, PDFs) are kept as evidence, content-addressed, in FOODNEWS_FILES
+# (default: ``files`` beside the archive); a bigger file is recorded with the reason, not kept.
+FOODNEWS_FILES = os.environ.get("FOODNEWS_FILES", "")
+FOODNEWS_MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
+
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidationPipeline": 100,
+    "crawler.files.AttachmentsPipeline": 300,
     "crawler.pipelines.ArchivePipeline": 800,
 }
 

@@ -142,8 +142,11 @@ def test_crawl_run_is_recorded(crawled: tuple[Path, str, str]) -> None:
     spider, status, started, finished, pages, new, changed, unchanged, rejected = runs[0]
     assert (spider, status) == ("cfsn", "finished")
     assert started and finished and started <= finished
-    # robots.txt (counted for the source of its host), every list page, every article page (the 404 included).
-    assert pages == 1 + len(list_pages(SITE_DIR)) + len(EXPECTED)
+    # robots.txt (counted for the source of its host), every list page, every article page (the 404
+    # included), and every attachment (downloaded as evidence).
+    attachments = {a["url"] for e in VALID for a in e["attachments"]}
+    assert attachments
+    assert pages == 1 + len(list_pages(SITE_DIR)) + len(EXPECTED) + len(attachments)
     assert (new, changed, unchanged, rejected) == (len(VALID), 0, 0, len(INVALID))
     assert f"{len(VALID)} new" in stdout and f"{len(INVALID)} rejected" in stdout
 
