@@ -39,7 +39,15 @@ def run_crawl(
     spider: str, db: str, overrides: dict[str, Any] | None = None, arguments: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """Run one spider (with its spider ``arguments``) through the Scrapy engine into the archive at ``db``;
-    returns the crawl's stats.
+    returns the crawl's stats."""
+    return run_crawls({spider: arguments or {}}, db, overrides)[spider]
+
+
+def run_crawls(
+    spiders: dict[str, dict[str, str]], db: str, overrides: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Run spiders (each with its spider arguments) side by side through one Scrapy engine process into the
+    archive at ``db``; returns each crawl's stats.
 
     The archive is opened first, so that one that cannot be written (read-only, full, locked, not an
     archive) is reported before anything is fetched.
@@ -52,14 +60,15 @@ def run_crawl(
     settings = _settings(db, overrides)
     loader = SpiderLoader.from_settings(settings)
     known = loader.list()
-    if spider not in known:
-        raise UserError(f"unknown spider {spider!r}; known: {', '.join(known)}")
-    check = getattr(loader.load(spider), "check_arguments", None)
-    if check:
-        try:
-            check(arguments or {})
-        except ValueError as exc:
-            raise UserError(f"-a: {exc}") from None
+    for spider, arguments in spiders.items():
+        if spider not in known:
+            raise UserError(f"unknown spider {spider!r}; known: {', '.join(known)}")
+        check = getattr(loader.load(spider), "check_arguments", None)
+        if check:
+            try:
+                check(arguments)
+            except ValueError as exc:
+                raise UserError(f"-a: {exc}") from None
     if db:
         try:
             Archive(db, timeout=settings.getfloat("FOODNEWS_DB_TIMEOUT")).close()
@@ -68,11 +77,16 @@ def run_crawl(
                 f"not crawling: {exc}; nothing was fetched, and no run could be recorded"
             ) from None
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(spider)
-    process.crawl(crawler, **(arguments or {}))
+    crawlers = {}
+    for spider, arguments in spiders.items():
+        crawlers[spider] = process.create_crawler(spider)
+        process.crawl(crawlers[spider], **arguments)
     process.start()
-    assert crawler.stats is not None
-    return dict(crawler.stats.get_stats())
+    out = {}
+    for spider, crawler in crawlers.items():
+        assert crawler.stats is not None
+        out[spider] = dict(crawler.stats.get_stats())
+    return out
 
 
 #: Exit status of a crawl refused because another process is crawling the same source into the archive
@@ -89,11 +103,12 @@ class CommandFailed(Exception):
         self.status = status
 
 
-def _print_run(stats: dict[str, Any], db: str) -> None:
+def _print_run(stats: dict[str, Any], db: str, spider: str | None = None) -> None:
     print(
-        "crawl {reason}: {pages} pages fetched, {new} new, {changed} changed, {unchanged} unchanged, "
+        "crawl {reason}: {spider}{pages} pages fetched, {new} new, {changed} changed, {unchanged} unchanged, "
         "{rejected} rejected{lost} -> {db}".format(
             reason="failed" if stats.get("health/failed") else stats.get("finish_reason", "?"),
+            spider=f"{spider}: " if spider else "",
             pages=stats.get("response_received_count", 0),
             new=stats.get("archive/new", 0),
             changed=stats.get("archive/changed", 0),
@@ -295,12 +310,15 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from crawler.demo.server import ReplayServer
+    from crawler.demo.server import ReplayServer, demo_spiders
 
     if not args.no_serve:
         _check_address(args.host, args.port)
+    site = Path(args.replay_site) if args.replay_site else None
+    if site is not None and not site.is_dir():
+        raise UserError(f"--replay-site: {site} is not a folder")
     try:
-        replay = ReplayServer(port=args.replay_port)
+        replay = ReplayServer(site, port=args.replay_port)
     except OSError as exc:
         raise UserError(
             f"cannot serve the replay site on 127.0.0.1:{args.replay_port}: {exc.strerror}; "
@@ -308,10 +326,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ) from None
     # The crawl asks the replay for the real sites' URLs (crawler/replay.py) and stores those: a run on any
     # port finds the same articles.
+    spiders = demo_spiders()
     with replay:
-        print(f"replay of the sources' sites at {replay.base_url}/ (www.cfsn.cn/index.html, ...)")
-        stats = run_crawl(
-            "cfsn",
+        print(f"replay of the sources' sites at {replay.base_url}/ ({', '.join(spiders)})")
+        all_stats = run_crawls(
+            {spider: {"start_urls": ",".join(replay.start_urls(spider))} for spider in spiders},
             args.db,
             {
                 "FOODNEWS_REPLAY": replay.base_url,
@@ -320,12 +339,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
                 "LOG_LEVEL": os.environ.get("FOODNEWS_LOG_LEVEL", "WARNING"),
             },
-            {"start_urls": ",".join(replay.start_urls("cfsn"))},
         )
-        _print_run(stats, args.db)
-        status = _check_run(stats)
-        if args.no_serve or status:
-            return status
+        failures = []
+        for spider, stats in all_stats.items():
+            if stats.get("archive/runs") or not stats.get("archive/error"):
+                _print_run(stats, args.db, spider)
+            try:
+                _check_run(stats)
+            except CommandFailed as exc:
+                failures.append(exc)
+        if failures:
+            for failure in failures[:-1]:
+                print(f"foodnews: error: {failure}", file=sys.stderr)
+            raise failures[-1]
+        if args.no_serve:
+            return 0
         from archive.serve import serve
 
         serve(args.db, host=args.host, port=args.port)
@@ -398,6 +426,11 @@ def build_parser() -> argparse.ArgumentParser:
                 "--no-serve", action="store_true", help="crawl and write the archive, do not serve"
             )
             p.add_argument("--replay-port", type=_port, default=8780, help="port of the local replay site")
+            p.add_argument(
+                "--replay-site",
+                metavar="DIR",
+                help="serve this copy of crawler/demo/site instead (to see what a changed template does)",
+            )
         p.set_defaults(func=func)
     return parser
 

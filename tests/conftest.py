@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -132,6 +133,13 @@ def crawl_command(
     for key, value in values.items():
         command += ["-s", f"{key}={value}"]
     return command
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def crawl_env() -> dict[str, str]:

@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from xml.etree import ElementTree
 
 import pytest
 import yaml
+from conftest import free_port
 
 from archive.serve import CONFIG_DIR, make_datasette
 from archive.store import Archive
@@ -155,17 +155,11 @@ async def test_scraped_markup_is_escaped_in_the_article_view(tmp_path: Path) -> 
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_foodnews_serve_over_http(archive_db) -> None:  # type: ignore[no-untyped-def]
     """``foodnews serve`` serves the file immutable: never written, downloadable, SQL time-limited."""
     path, articles = archive_db
     before = hashlib.sha256(path.read_bytes()).hexdigest()
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "crawler.cli", "serve", "--db", str(path), "--port", str(port)],
         stdout=subprocess.PIPE,

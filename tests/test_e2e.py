@@ -7,10 +7,7 @@ import json
 import re
 import shutil
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +20,6 @@ from conftest import (
     SITE_DIR,
     SlowReplayServer,
     crawl,
-    crawl_env,
     load_expected,
     one_error_line,
     page_file,
@@ -251,55 +247,6 @@ def test_changed_page_gets_one_revision(recrawled: dict[str, Any]) -> None:
     }
     others = query(db, "select count(*) from articles where revision != 1")
     assert others == [(1,)]
-
-
-# --- (c) the offline demo --------------------------------------------------------------------------------
-
-
-def test_demo_twice_on_two_ports(tmp_path: Path) -> None:
-    """The demo stores the real sites' URLs, whatever port its replay is on: a second run on another port
-    finds the same articles and adds no row."""
-    db = tmp_path / "demo" / "foodnews.db"
-    counts = []
-    for _ in range(2):
-        command = [
-            sys.executable,
-            "-m",
-            "crawler.cli",
-            "demo",
-            "--no-serve",
-            "--db",
-            str(db),
-            "--replay-port",
-            str(free_port()),
-        ]
-        result = subprocess.run(
-            command,
-            cwd=tmp_path,
-            env=crawl_env(),
-            capture_output=True,
-            text=True,
-            timeout=CRAWL_TIMEOUT,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        assert "crawl finished" in result.stdout
-        counts.append(table_counts(db))
-    assert counts[0]["articles"] == len(VALID)
-    assert counts[0]["rejects"] == len(INVALID)
-    assert {k: v for k, v in counts[1].items() if k != "crawl_runs"} == {
-        k: v for k, v in counts[0].items() if k != "crawl_runs"
-    }
-    assert counts[1]["crawl_runs"] == 2
-    assert not (tmp_path / "data").exists()  # --db was honoured
-    urls = [row[0] for row in query(db, "select url from articles union all select url from rejects")]
-    assert urls and all(url.startswith(FIXTURE_BASE + "/") for url in urls)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- (d) a killed crawl ----------------------------------------------------------------------------------

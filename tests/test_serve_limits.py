@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import remount_read_only, tmpfs
+from conftest import free_port, remount_read_only, tmpfs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_archive import URL, article
@@ -192,19 +192,13 @@ async def test_the_immutable_server_notices_a_changed_file(tmp_path: Path) -> No
 # --- serving from a read-only medium ---------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_from_a_read_only_medium(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "ro", "8m") as folder:
         db = folder / "foodnews.db"
         with Archive(db) as archive:
             archive.store(article())
         remount_read_only(folder)
-        port = _free_port()
+        port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", "crawler.cli", "serve", "--db", str(db), "--port", str(port)],
             stdout=subprocess.PIPE,
