@@ -92,8 +92,39 @@ async def test_every_table_and_column_is_described(ds) -> None:  # type: ignore[
         columns = await db.table_columns(table)
         missing = [c for c in columns if not tables[table].get("columns", {}).get(c)]
         assert not missing, f"{table}: columns without a description: {missing}"
+    for view in await db.view_names():
+        assert tables[view]["description"], view
+        columns = await db.table_columns(view)
+        missing = [c for c in columns if not tables[view].get("columns", {}).get(c)]
+        assert not missing, f"{view}: columns without a description: {missing}"
     response = await ds.client.get("/foodnews/articles")
     assert "One row per article" in response.text
+
+
+async def test_source_health_shows_each_sources_last_run(tmp_path: Path) -> None:
+    """The operator's page: every source of the registry, its last run's status, error and counts."""
+    from crawler.sources import registry
+
+    path = tmp_path / "foodnews.db"
+    with Archive(path) as archive:
+        archive.register_sources([s.row() for s in registry().values()])
+        first = archive.start_run("cfsn", "cfsn")
+        archive.finish_run(first, "finished", pages_fetched=40, items_new=29, items_rejected=2)
+        archive.store(Reject(url=BASE + "/news/detail/22/1.html", reason="HTTP 404", source="cfsn"), first)
+        second = archive.start_run("cfsn", "cfsn")
+        archive.finish_run(second, "failed", error="expectations not met: fetched nothing")
+    response = await make_datasette(path).client.get("/foodnews/source_health.json?_shape=objects")
+    assert response.status_code == 200
+    rows = {r["source"]: r for r in response.json()["rows"]}
+    assert set(rows) == set(registry())
+    cfsn = rows["cfsn"]
+    assert (cfsn["last_status"], cfsn["last_error"], cfsn["last_run"]) == (
+        "failed",
+        "expectations not met: fetched nothing",
+        second,
+    )
+    assert cfsn["last_finished_run"] is not None and cfsn["rejects"] == 1 and cfsn["articles"] == 0
+    assert all(r["last_status"] is None for slug, r in rows.items() if slug != "cfsn")
 
 
 async def test_article_view_is_readable_and_links_the_original(ds, archive_db) -> None:  # type: ignore[no-untyped-def]
