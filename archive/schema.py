@@ -203,7 +203,7 @@ select
     (select max(ok.started) from crawl_runs ok
         where coalesce(ok.source, ok.spider) = s.slug and ok.status = 'finished') as last_finished_run,
     (select count(*) from articles a where a.source = s.slug) as articles,
-    (select count(*) from rejects j where j.spider = s.slug) as rejects,
+    (select count(*) from rejects j where j.source = s.slug) as rejects,
     r.id as last_run
 from sources s
 left join crawl_runs r on r.id = (
@@ -215,8 +215,9 @@ left join crawl_runs r on r.id = (
 @migrations()
 def m007_evidence_alerts_health(db: Database) -> None:
     """Attachments kept as evidence (the file's SHA-256, size, media type and path in the archive's files
-    folder, or why it could not be downloaded), food alerts' structured fields, and the ``source_health``
-    view."""
+    folder, or why it could not be downloaded), food alerts' structured fields, the ``source_health``
+    view, and ``rejects.spider`` named for what it holds: the source (a bureau of a family spider)."""
+    db.execute("alter table rejects rename column spider to source")
     attachments = db.table("attachments")
     for column, kind in (("sha256", str), ("size", int), ("media_type", str), ("path", str), ("error", str)):
         attachments.add_column(column, kind)

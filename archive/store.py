@@ -456,7 +456,7 @@ class Archive:
             if item.alert is not None:
                 self._store_alert(aid, item.alert)
             # The page parses now: it is no longer a problem to report.
-            self.db.execute("delete from rejects where spider = ? and url = ?", [item.source, item.url])
+            self.db.execute("delete from rejects where source = ? and url = ?", [item.source, item.url])
         return outcome
 
     def _attachment_rows(self, aid: str, item: Article) -> list[dict[str, Any]]:
@@ -528,14 +528,14 @@ class Archive:
     def store_reject(self, reject: Reject, run_id: int | None = None) -> None:
         """Record a page that could not become an article; a page rejected again keeps one row."""
         now = utc_now()
-        spider = reject.source or "unknown"
+        source = reject.source or "unknown"
         with self._write():
             old = self.db.execute(
-                "select first_seen, times from rejects where spider = ? and url = ?", [spider, reject.url]
+                "select first_seen, times from rejects where source = ? and url = ?", [source, reject.url]
             ).fetchone()
             self.db.table("rejects").upsert(
                 {
-                    "spider": spider,
+                    "source": source,
                     "url": reject.url,
                     "reason": reject.reason,
                     "http_status": reject.http_status,
@@ -544,7 +544,7 @@ class Archive:
                     "times": (old[1] or 0) + 1 if old else 1,
                     "run_id": run_id,
                 },
-                pk=("spider", "url"),
+                pk=("source", "url"),
             )
 
     def store(self, item: Article | Reject, run_id: int | None = None) -> str:

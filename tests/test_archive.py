@@ -151,12 +151,12 @@ def test_reject_upsert(db: Path) -> None:
         archive.store_reject(reject, run)
         archive.store_reject(Reject(url=URL, reason="HTTP 404", source="cfsn", http_status=404), run)
         archive.store_reject(Reject(url=URL, reason="HTTP 404", source="other"))
-    sql = "select spider, url, reason, http_status, times, run_id from rejects order by spider"
+    sql = "select source, url, reason, http_status, times, run_id from rejects order by source"
     assert rows(db, sql) == [
         ("cfsn", URL, "HTTP 404", 404, 2, run),
         ("other", URL, "HTTP 404", None, 1, None),
     ]
-    ((first, at),) = rows(db, "select first_seen, at from rejects where spider = 'cfsn'")
+    ((first, at),) = rows(db, "select first_seen, at from rejects where source = 'cfsn'")
     assert first <= at
 
 

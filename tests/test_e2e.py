@@ -116,7 +116,7 @@ def test_crawl_stores_images_and_attachments(crawled: tuple[Path, str, str]) -> 
 
 def test_crawl_records_rejects(crawled: tuple[Path, str, str]) -> None:
     db, base, _ = crawled
-    sql = "select url, reason, http_status, times, spider from rejects"
+    sql = "select url, reason, http_status, times, source from rejects"
     got = {row[0]: row[1:] for row in query(db, sql)}
     assert set(got) == {base + e["path"] for e in INVALID}
     for entry in INVALID:

@@ -112,8 +112,8 @@ def test_a_bad_line_with_a_usable_url_is_also_a_reject(
 ) -> None:
     status, db, _, err = run_import(tmp_path, capsys, [_with(fetched_at="yesterday")(1)])
     assert status == 1 and reported_lines(err) == [1]
-    ((url, reason, spider),) = rows(db, "select url, reason, spider from rejects")
-    assert (url, spider) == (f"{URL}?id=1", "cfsn") and "fetched_at" in reason
+    ((url, reason, source),) = rows(db, "select url, reason, source from rejects")
+    assert (url, source) == (f"{URL}?id=1", "cfsn") and "fetched_at" in reason
     assert rows(db, "select count(*) from articles") == [(0,)]
 
 
