@@ -134,4 +134,8 @@ def test_scrapy_list_from_repo_root() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["cfsn"]
+    # Every spider file beside a source file, and nothing else.
+    from crawler.sources import registry
+
+    assert result.stdout.split() == sorted({s.spider for s in registry().values()})
+    assert set(result.stdout.split()) >= {"cfsn", "samr"}
