@@ -131,8 +131,13 @@ def read_file(path: Path, spider: str) -> list[Source]:
     if "sources" not in data:
         return [_source(spider, data, path.name)]
     defaults = data.get("defaults") or {}
+    # A family's entry publishes its own site unless it says otherwise (a bureau is its own publisher).
     return [
-        _source(spider, {**defaults, **entry}, f"{path.name}: {entry.get('slug', '?')}")
+        _source(
+            spider,
+            {"publisher": entry.get("name"), **defaults, **entry},
+            f"{path.name}: {entry.get('slug', '?')}",
+        )
         for entry in data["sources"]
     ]
 
