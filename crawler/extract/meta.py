@@ -646,7 +646,16 @@ def _clean_org(value: str | None) -> str | None:
     value = value.strip(SEPARATORS + "【】[]（）()")
     if not 2 <= len(value) <= 40 or re.fullmatch(r"[\d\s:：/.-]+", value) or "http" in value:
         return None
+    if DATE_LABEL_WORDS.fullmatch(value):
+        return None  # what is left of "Published 24 November 2026" once the date is gone
     return value
+
+
+#: An English info line's label for its date, never a publisher's name.
+DATE_LABEL_WORDS = re.compile(
+    r"(?:first\s+)?(?:published|updated|last\s+updated|posted|modified|date|released)(?:\s+on)?",
+    re.IGNORECASE,
+)
 
 
 def _unlabelled_source(lines: list[tuple[str, Any]]) -> str | None:
