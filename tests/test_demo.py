@@ -1,0 +1,181 @@
+"""The offline demo: every source through its local replay, real URLs in the archive whatever the replay's
+port, evidence files beside it, and a source whose template changed noticed while the others are stored."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import CRAWL_TIMEOUT, REPLAY_ROOT, crawl_env, free_port, query, table_counts
+
+from crawler.demo.server import demo_spiders, demo_start_urls
+from crawler.sources import for_url, registry
+
+#: Every spider of the project has a replay in the demo.
+SPIDERS = {"cfsn", "samr", "govcn", "fsa_uk"}
+
+
+def _demo(db: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "crawler.cli", "demo", "--no-serve", "--db", str(db)]
+    return subprocess.run(
+        [*command, "--replay-port", str(free_port()), *extra],
+        cwd=db.parent.parent,
+        env=crawl_env(),
+        capture_output=True,
+        text=True,
+        timeout=CRAWL_TIMEOUT * 3,
+        check=False,
+    )
+
+
+def _demo_sources() -> set[str]:
+    """The sources the demo's start URLs belong to."""
+    found = [for_url(url) for spider in demo_spiders() for url in demo_start_urls(spider)]
+    assert None not in found, "a demo start URL is on no source's host"
+    return {s.slug for s in found if s is not None}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The demo run twice into one archive, each time with its replay on another port."""
+    db = tmp_path_factory.mktemp("demo") / "data" / "foodnews.db"
+    db.parent.mkdir()
+    runs = []
+    for _ in range(2):
+        result = _demo(db)
+        runs.append({"result": result, "counts": {**table_counts(db), "alerts": _count(db, "alerts")}})
+    return {"db": db, "runs": runs}
+
+
+def _count(db: Path, table: str) -> int:
+    return int(query(db, f"select count(*) from [{table}]")[0][0])
+
+
+def test_the_demo_has_every_spider() -> None:
+    assert set(demo_spiders()) >= SPIDERS
+
+
+def test_demo_stores_every_source(demo: dict[str, Any]) -> None:
+    db = demo["db"]
+    first = demo["runs"][0]["result"]
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Traceback" not in first.stderr
+    for spider in demo_spiders():
+        assert f"crawl finished: {spider}: " in first.stdout
+    stored = dict(query(db, "select source, count(*) from articles group by source"))
+    assert {s for s in _demo_sources() if not stored.get(s)} == set()
+    assert len(_demo_sources()) >= len(SPIDERS) + 2  # the bureaus are sources of their own
+    runs = query(
+        db,
+        "select source, status, error from crawl_runs where id in (select max(id) from crawl_runs group by source)",
+    )
+    assert {source for source, _, _ in runs} == _demo_sources()
+    assert [(s, status, e) for s, status, e in runs if status != "finished"] == []
+    assert query(db, "select source, last_status from source_health where last_status is not null") == sorted(
+        (s, "finished") for s in _demo_sources()
+    )
+
+
+def test_demo_stores_the_real_urls_and_a_second_run_adds_no_row(demo: dict[str, Any]) -> None:
+    first, second = demo["runs"]
+    assert second["result"].returncode == 0, second["result"].stderr
+    content = [k for k in first["counts"] if k != "crawl_runs"]
+    assert {k: second["counts"][k] for k in content} == {k: first["counts"][k] for k in content}
+    assert second["counts"]["crawl_runs"] == 2 * first["counts"]["crawl_runs"]
+    urls = [
+        row[0]
+        for row in query(
+            demo["db"],
+            "select url from articles union all select url from rejects union all select url from attachments",
+        )
+    ]
+    assert urls
+    for url in urls:
+        parts = urlsplit(url)
+        assert parts.scheme in ("http", "https") and parts.port is None, url
+        assert for_url(url) is not None, url  # on a source's own host, never the replay's
+
+
+def test_sources_table_is_the_registry(demo: dict[str, Any]) -> None:
+    rows = query(demo["db"], "select slug, spider, name, region, level from sources order by slug")
+    expected = sorted((s.slug, s.spider, s.name, s.region, s.level) for s in registry().values())
+    assert rows == expected
+    listed = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "sources"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=crawl_env(),
+    ).stdout.splitlines()
+    assert sorted(line.split("\t")[0] for line in listed) == [r[0] for r in rows]
+    assert sum(1 for r in rows if r[1] == "govcn") >= 20
+
+
+def test_attachments_are_kept_beside_the_archive(demo: dict[str, Any]) -> None:
+    db = demo["db"]
+    rows = query(
+        db,
+        "select a.url, sha256, size, path, media_type, s.source from attachments a "
+        "join articles s on s.id = a.article_id where sha256 is not null",
+    )
+    assert {source for *_, source in rows} >= {"samr"}
+    assert any(kind == "application/zip" for *_, kind, _ in rows)
+    assert any(kind.endswith("spreadsheetml.sheet") for *_, kind, _ in rows)
+    for url, sha256, size, path, _, _ in rows:
+        data = (db.parent / "files" / path).read_bytes()
+        assert (hashlib.sha256(data).hexdigest(), len(data)) == (sha256, size), url
+    assert query(db, "select url, error from attachments where sha256 is null") == []
+
+
+def test_alerts_keep_their_allergens_and_batches(demo: dict[str, Any]) -> None:
+    rows = query(
+        demo["db"],
+        "select a.url, notation, alert_type, allergens, batch_codes from alerts l "
+        "join articles a on a.id = l.article_id",
+    )
+    assert rows
+    assert all(url.startswith("https://www.food.gov.uk/") for url, *_ in rows)
+    assert any(kind == "AA" and allergens != "[]" for _, _, kind, allergens, _ in rows)
+    assert any(batches != "[]" for *_, batches in rows)
+
+
+def test_a_changed_template_fails_its_source_only(tmp_path: Path) -> None:
+    """cfsn's article template changes (its rules find nothing): its run fails with the reason and the demo
+    exits non-zero, while every other source's items are stored."""
+    site = tmp_path / "site"
+    shutil.copytree(REPLAY_ROOT, site)
+    changed = 0
+    for page in (site / "www.cfsn.cn" / "news" / "detail").rglob("*.html"):
+        html = page.read_text(encoding="utf-8", errors="surrogateescape")
+        for old, new in (
+            ("detail-title", "art-head"),
+            ("detail-content", "art-text"),
+            ("detail-info", "art-meta"),
+        ):
+            html = html.replace(old, new)
+        page.write_text(html, encoding="utf-8", errors="surrogateescape")
+        changed += 1
+    assert changed >= 20
+    db = tmp_path / "data" / "foodnews.db"
+    db.parent.mkdir()
+    result = _demo(db, "--replay-site", str(site))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "crawl failed: cfsn: " in result.stdout
+    assert "cfsn: expectations not met: " in result.stderr
+    assert "the site rule for title found nothing" in result.stderr
+    runs = {
+        s: (status, error) for s, status, error in query(db, "select source, status, error from crawl_runs")
+    }
+    status, error = runs.pop("cfsn")
+    assert status == "failed" and "the site rule for body found nothing" in error
+    assert {s: v for s, v in runs.items() if v[0] != "finished"} == {}
+    stored = dict(query(db, "select source, count(*) from articles group by source"))
+    assert all(stored.get(s) for s in runs), stored
+    assert stored.get("cfsn")  # the engine's values are still used: nothing is lost
