@@ -30,6 +30,7 @@ from conftest import (
 )
 
 from crawler.demo.server import ReplayServer
+from crawler.sources import registry
 from crawler.spiders.cfsn import CfsnSpider
 
 EXPECTED = load_expected()
@@ -151,7 +152,9 @@ def test_crawl_registers_source_and_keeps_db_sound(crawled: tuple[Path, str, str
     db, _, _ = crawled
     (cfsn,) = CfsnSpider.sources()
     row = cfsn.row()
-    assert query(db, f"select {', '.join(row)} from sources") == [tuple(row.values())]
+    # The crawled source's row as its file describes it, and a row for every other source of the registry.
+    assert query(db, f"select {', '.join(row)} from sources where slug = 'cfsn'") == [tuple(row.values())]
+    assert query(db, "select count(*) from sources") == [(len(registry()),)]
     assert query(db, "pragma integrity_check") == [("ok",)]
     assert query(db, "select count(*) from revisions") == [(len(VALID),)]
     sql = "select count(*) from articles where page_sha256 is null or fetched_at is null"
