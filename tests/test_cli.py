@@ -138,4 +138,4 @@ def test_scrapy_list_from_repo_root() -> None:
     from crawler.sources import registry
 
     assert result.stdout.split() == sorted({s.spider for s in registry().values()})
-    assert set(result.stdout.split()) >= {"cfsn", "samr"}
+    assert set(result.stdout.split()) >= {"cfsn", "samr", "govcn", "fsa_uk"}

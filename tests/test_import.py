@@ -61,6 +61,20 @@ BAD: dict[str, tuple[Callable[[int], bytes], str]] = {
     "images strings": (_with(images=["https://www.cfsn.cn/upload/a1.jpg"]), "images"),
     "deep nesting": (lambda i: b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     "url without host": (_with(url="http://", canonical_url=""), "no host"),
+    "alert not an object": (_with(alert=["FSA-AA-01-2026"]), "alert: expected an object"),
+    "alert allergens not strings": (
+        _with(alert={"notation": "FSA-AA-01-2026", "allergens": [1]}),
+        "allergens",
+    ),
+    "alert without notation": (_with(alert={"status": "Published"}), "missing notation"),
+    "attachment size text": (
+        _with(attachments=[{"url": URL + ".xlsx", "size": "big"}]),
+        "attachments.size",
+    ),
+    "attachment path outside": (
+        _with(attachments=[{"url": URL + ".xlsx", "path": "../../etc/passwd"}]),
+        "not a kept file's path",
+    ),
 }
 
 
@@ -206,3 +220,31 @@ def test_fuzzed_mixes_of_good_and_bad_lines(
         assert {r[0] for r in conn.execute("select url from articles")} == good
     finally:
         conn.close()
+
+
+def test_an_alert_and_kept_attachments_are_imported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What ``scrapy crawl fsa_uk -O`` writes comes back with its alert and its attachments' hashes."""
+    alert = {
+        "notation": "FSA-AA-01-2026",
+        "alert_type": "AA",
+        "allergens": ["Milk"],
+        "products": [{"name": "Oat bars", "batch_codes": ["L1", "L2"]}],
+    }
+    digest = "ab" * 32
+    attachment = {
+        "url": URL + ".xlsx",
+        "title": "结果.xlsx",
+        "sha256": digest,
+        "size": 10,
+        "path": f"sha256/ab/{digest}.xlsx",
+    }
+    status, db, _, err = run_import(tmp_path, capsys, [_with(alert=alert, attachments=[attachment])(1)])
+    assert status == 0, err
+    assert rows(db, "select notation, alert_type, allergens, batch_codes from alerts") == [
+        ("FSA-AA-01-2026", "AA", '["Milk"]', '["L1", "L2"]')
+    ]
+    assert rows(db, "select sha256, size, path from attachments") == [
+        (digest, 10, f"sha256/ab/{digest}.xlsx")
+    ]
