@@ -41,8 +41,8 @@ def crawl_hostile(folder: Path) -> None:
     db = folder / "hostile.db"
     with HostileServer() as server:
         command = [sys.executable, "-m", "crawler.cli", "crawl", "cfsn", "--db", str(db)]
+        command += ["-a", f"start_urls={server.base_url}{COLUMN}"]
         for setting in (
-            f"CFSN_START_URLS={server.base_url}{COLUMN}",
             "DOWNLOAD_DELAY=0",
             "AUTOTHROTTLE_ENABLED=False",
             "CONCURRENT_REQUESTS_PER_DOMAIN=8",

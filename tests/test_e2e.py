@@ -41,7 +41,7 @@ INVALID = [e for e in EXPECTED if not e["valid"]]
 def list_pages(root: Path) -> list[Path]:
     """The column list pages of the replay site (each followed by the spider)."""
     pages = sorted((root / "news").glob("*.html*")) + sorted((root / "front/web").glob("site.hangye@*"))
-    for page in pages:  # all within the spider's default CFSN_MAX_PAGES (3)
+    for page in pages:  # all within cfsn's default max_pages (3)
         number = re.search(r"page=(\d+)", page.name)
         assert number is None or int(number[1]) <= 3
     return pages
