@@ -111,15 +111,21 @@ def needs_upgrade(db_path: str | Path) -> bool:
 
     from archive import search
     from archive.schema import migrations
+    from archive.store import ArchiveError, foreign_tables
 
     # Immutable when nothing is writing it: a read-only connection to a WAL-mode file needs its -shm file,
     # which a read-only folder or medium cannot hold.
     mode = "mode=ro" if has_pending_writes(db_path) else "immutable=1"
     conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?{mode}", uri=True)
     try:
-        return bool(migrations.pending(Database(conn))) or not all(
-            search.is_current(conn, t) for t in search.INDEXES
-        )
+        db = Database(conn)
+        foreign = foreign_tables(db)
+        if foreign:
+            # Never upgraded: "upgrading" it would write the foodnews schema into somebody else's database.
+            raise ArchiveError(
+                "not a foodnews archive", db_path, f"it holds other tables: {', '.join(foreign[:5])}"
+            )
+        return bool(migrations.pending(db)) or not all(search.is_current(conn, t) for t in search.INDEXES)
     finally:
         conn.close()
 

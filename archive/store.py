@@ -174,6 +174,16 @@ def process_alive(pid: int, since: str) -> bool:
     return started is None or started <= datetime.fromisoformat(since) + timedelta(seconds=2)
 
 
+def foreign_tables(db: Database) -> list[str]:
+    """The tables of a database that is not a foodnews archive (tables, and no foodnews migration applied);
+    empty for an archive or an empty file."""
+    tables = sorted(
+        r[0]
+        for r in db.execute("select name from sqlite_master where type = 'table' and name not like 'sqlite%'")
+    )
+    return tables if tables and not migrations.applied(db) else []
+
+
 class Archive:
     """The SQLite archive at ``path``, created or migrated on open (which fails at once when it can't be written).
 
@@ -208,15 +218,10 @@ class Archive:
             raise
 
     def _check_is_archive(self) -> None:
-        tables = [
-            r[0]
-            for r in self.db.execute(
-                "select name from sqlite_master where type = 'table' and name not like 'sqlite%'"
-            )
-        ]
-        if tables and not migrations.applied(self.db):
+        tables = foreign_tables(self.db)
+        if tables:
             raise ArchiveError(
-                "not a foodnews archive", self.path, f"it holds other tables: {', '.join(sorted(tables)[:5])}"
+                "not a foodnews archive", self.path, f"it holds other tables: {', '.join(tables[:5])}"
             )
 
     def close(self) -> None:

@@ -221,11 +221,16 @@ def _reject_dict(item: Any) -> dict[str, Any]:
 def cmd_import(args: argparse.Namespace) -> int:
     """Store every good line; name every bad one (stored as a reject when it names a usable URL)."""
     from archive.store import Archive, ArchiveError
+    from crawler.extract import binary_kind
     from crawler.jsonlines import read_items
 
     path = Path(args.file)
     if not path.is_file():
         raise UserError(f"no such file: {path}")
+    with path.open("rb") as stream:
+        kind = binary_kind(stream.read(8192))
+    if kind:
+        raise UserError(f"{path} is not JSON Lines: it is {kind} (foodnews extract reads pages)")
     counts = {"new": 0, "changed": 0, "unchanged": 0, "rejected": 0, "bad": 0}
     try:
         archive = Archive(args.db)
@@ -277,7 +282,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         serve(args.db, host=args.host, port=args.port, live=args.live)
     except ArchiveError as exc:
-        raise CommandFailed(f"cannot serve {args.db}: {exc}") from None
+        raise UserError(f"cannot serve {args.db}: {exc}") from None
     return 0
 
 
@@ -296,7 +301,7 @@ def _check_address(host: str, port: int) -> None:
         with socket.create_server((host, port)):
             pass
     except OSError as exc:
-        raise CommandFailed(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -371,11 +376,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="foodnews", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="foodnews",
+        description="foodnews: crawl food-safety news, extract saved pages, import items, serve the archive.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("crawl", help="crawl a source into the archive")
-    p.add_argument("spider", help="source slug, e.g. cfsn (see `scrapy list`)")
+    p.add_argument(
+        "spider", help="the spider: cfsn, samr, govcn or fsa_uk (foodnews sources lists their sources)"
+    )
     p.add_argument("--db", default=os.environ.get("FOODNEWS_DB", DEFAULT_DB), help="archive file")
     p.add_argument(
         "-a",
@@ -435,11 +445,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_db_folder(args: argparse.Namespace) -> None:
+    """A ``--db`` in a folder that does not exist is a mistake (a typo, an unmounted disk), not a folder to
+    create; only the built-in default paths (``data/...``) are created when missing."""
+    db = getattr(args, "db", None)
+    if not db or db in (DEFAULT_DB, DEMO_DB):
+        return
+    folder = Path(db).parent
+    if not folder.is_dir():
+        raise UserError(f"--db {db}: the folder {folder} does not exist (create it, or give another path)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``foodnews`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _check_db_folder(args)
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"foodnews: error: {exc}", file=sys.stderr)

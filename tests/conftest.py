@@ -219,10 +219,10 @@ def remount_read_only(path: Path) -> None:
     subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
 
 
-def one_error_line(stderr: str) -> str:
+def one_error_line(stderr: str, prefix: str = "foodnews: error: ") -> str:
     """The one ``foodnews: error:`` line a failed command prints (Scrapy's log lines aside), no traceback."""
     assert "Traceback" not in stderr, stderr
-    lines = [line for line in stderr.splitlines() if line.startswith("foodnews: error: ")]
+    lines = [line for line in stderr.splitlines() if line.startswith(prefix)]
     assert len(lines) == 1, stderr
     return lines[0]
 

@@ -247,7 +247,12 @@ async def test_a_deleted_file_is_still_served_from_the_open_connections(tmp_path
 
 @pytest.mark.parametrize(
     ("port", "status", "words"),
-    [("99999", 2, "1 to 65535"), ("-1", 2, "1 to 65535"), ("busy", 1, "cannot listen")],
+    [
+        ("99999", 2, "1 to 65535"),
+        ("-1", 2, "1 to 65535"),
+        ("0", 2, "1 to 65535"),
+        ("busy", 2, "cannot listen"),
+    ],
 )
 def test_serve_on_a_port_it_cannot_have_is_one_line(
     huge_archive: Path, port: str, status: int, words: str

@@ -17,13 +17,52 @@ from crawler.extract.plaintext import extract_text
 from crawler.extract.text import detect_language, join_paragraphs
 from crawler.items import Article, Attachment, Image, Reject
 
-__all__ = ["SiteRules", "canonicalize_url", "extract", "looks_like_html", "to_item"]
+__all__ = ["SiteRules", "binary_kind", "canonicalize_url", "extract", "looks_like_html", "to_item"]
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
 #: Most tags a page may have: parsing costs about 1 KB of memory a tag, and no article page seen has 16,000.
 MAX_TAGS = 100_000
 # Query parameters that never change what a page shows.
 _TRACKING = re.compile(r"^(?:utm_\w+|spm|from|view|share_token|timestamp|_)$", re.IGNORECASE)
+
+
+#: File formats whose signature is long and fixed (filetype's guess of them is safe on text): a page that
+#: starts with one is a file, not a text page. Formats with a weak signature (BMP's "BM", ...) are left out:
+#: a plain-text item may start with those letters.
+BINARY_TYPES = {
+    "image/png": "a PNG image",
+    "image/jpeg": "a JPEG image",
+    "image/gif": "a GIF image",
+    "image/webp": "a WebP image",
+    "application/pdf": "a PDF document",
+    "application/zip": "a zip archive",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "an Excel workbook",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "a Word document",
+    "application/gzip": "gzip-compressed data",
+    "application/x-xz": "xz-compressed data",
+    "application/x-7z-compressed": "a 7z archive",
+    "application/x-rar-compressed": "a RAR archive",
+    "application/x-executable": "an executable (ELF)",
+    "application/x-sqlite3": "an SQLite database",
+}
+_UNICODE_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def binary_kind(data: bytes) -> str | None:
+    """What a file is when it is not text: a known binary format by its signature, or 'binary data' for
+    bytes with NULs or many control characters (random bytes, a core dump); None for text of any encoding."""
+    import filetype
+
+    head = data[:8192]
+    kind = BINARY_TYPES.get(filetype.guess_mime(head) or "")
+    if kind is None and head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        kind = "an old Office file (OLE2)"
+    if kind is not None:
+        return kind
+    if head.startswith(_UNICODE_BOMS[1:]):
+        return None  # UTF-16 text: every other byte is NUL
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return "binary data" if b"\x00" in head or controls > len(head) // 20 else None
 
 
 def canonicalize_url(url: str) -> str:
@@ -95,6 +134,9 @@ def extract(
     except ValueError as exc:
         return Reject(url=url, reason=f"invalid URL: {exc}", source=source, http_status=http_status)
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    kind = None if isinstance(data, str) else binary_kind(raw)
+    if kind:
+        return Reject(url=url, reason=f"not a text page: {kind}", source=source, http_status=http_status)
     if raw.count(b"<") > MAX_TAGS:
         return Reject(
             url=url,
