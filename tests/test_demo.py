@@ -4,15 +4,16 @@ port, evidence files beside it, and a source whose template changed noticed whil
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
-from conftest import CRAWL_TIMEOUT, REPLAY_ROOT, crawl_env, free_port, query, table_counts
+from conftest import CRAWL_TIMEOUT, REPLAY_ROOT, REPO_ROOT, crawl_env, free_port, query, table_counts
 
 from crawler.demo.server import demo_spiders, demo_start_urls
 from crawler.sources import for_url, registry
@@ -179,3 +180,35 @@ def test_a_changed_template_fails_its_source_only(tmp_path: Path) -> None:
     stored = dict(query(db, "select source, count(*) from articles group by source"))
     assert all(stored.get(s) for s in runs), stored
     assert stored.get("cfsn")  # the engine's values are still used: nothing is lost
+
+
+def _documented_searches() -> list[str]:
+    """The example searches of docs/search.md's first block and of the README's search section."""
+    doc = (REPO_ROOT / "docs" / "search.md").read_text(encoding="utf-8")
+    block = doc.split("```text\n", 1)[1].split("```", 1)[0]
+    # Columns are two or more spaces apart; a query may hold one space (every word must match).
+    urls = [
+        re.split(r"\s{2,}", line)[0].replace(" ", "%20")
+        for line in block.splitlines()
+        if line.startswith("/foodnews/")
+    ]
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Searching the archive", 1)[1].split("\n## ", 1)[0]
+    script = re.findall(r"\((\S+) finds (\S+)\)", section)[0]  # (检测 finds 檢測)
+    english = re.findall(r"\((recall, [^)]*)\)", section)[0].split(", ")  # (recall, recalls, recalled)
+    words = [*script, *english]
+    return urls + [f"/foodnews/articles?_search={quote(w)}" for w in words]
+
+
+async def test_every_documented_search_finds_a_demo_article(demo: dict[str, Any]) -> None:
+    from archive.serve import make_datasette
+
+    searches = _documented_searches()
+    assert len(searches) >= 8
+    ds = make_datasette(demo["db"])
+    for url in searches:
+        path, _, query_string = url.partition("?")
+        json_url = f"{path.split('.')[0]}.json?{query_string}&_shape=objects"
+        response = await ds.client.get(json_url)
+        assert response.status_code == 200, (url, response.text[:300])
+        assert response.json()["rows"], f"{url} finds nothing in the demo"
