@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
 import dataclasses
 import hashlib
+import io
 import json
 import re
 import subprocess
@@ -375,3 +378,25 @@ def test_serve_mode_follows_the_write_ahead_log(tmp_path: Path) -> None:
     assert not needs_upgrade(path)
     archive.close()
     assert not has_pending_writes(path)
+
+
+async def test_csv_for_excel_has_a_byte_order_mark_and_is_linked(ds) -> None:  # type: ignore[no-untyped-def]
+    """Excel reads a CSV without a BOM in the legacy code page (Chinese garbled); with one, as UTF-8."""
+    plain = await ds.client.get("/foodnews/articles.csv?_size=5")
+    assert plain.status_code == 200 and not plain.content.startswith(codecs.BOM_UTF8)
+    for url in (
+        "/foodnews/articles.csv?_size=5&_bom=1",
+        "/foodnews/articles.csv?_bom=1&_dl=1&_stream=on&_size=max",
+    ):
+        response = await ds.client.get(url)
+        assert response.status_code == 200 and response.content.startswith(codecs.BOM_UTF8), url
+        assert response.content.count(codecs.BOM_UTF8) == 1
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert rows[0][0] == "id" and any("抽检" in cell for row in rows[1:] for cell in row)
+    page = await ds.client.get("/foodnews/articles?_search=%E6%8A%BD%E6%A3%80")
+    (link,) = re.findall(r'href="([^"]*_bom=1[^"]*)"', page.text)
+    link = link.replace("&amp;", "&")
+    assert link.startswith("/foodnews/articles.csv?_search=") and "_dl=1" in link
+    download = await ds.client.get(link)
+    assert download.content.startswith(codecs.BOM_UTF8)
+    assert download.headers["content-type"].startswith("text/csv")
