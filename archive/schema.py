@@ -245,6 +245,23 @@ def m007_evidence_alerts_health(db: Database) -> None:
     db.execute(SOURCE_HEALTH)
 
 
+@migrations()
+def m008_organization_groups(db: Database) -> None:
+    """``articles.organization_group``: the organisation as one facet value whatever its script or a trailing
+    site word (``search.organization_group``); ``organization`` keeps the text as printed."""
+    articles = db.table("articles")
+    articles.add_column("organization_group", str)
+    names = [
+        r[0] for r in db.execute("select distinct organization from articles where organization is not null")
+    ]
+    for name in names:
+        db.execute(
+            "update articles set organization_group = ? where organization = ?",
+            [search.organization_group(name), name],
+        )
+    articles.create_index(["organization_group"])
+
+
 def migrate(db: Database) -> None:
     """Bring a database (new or old) up to the current schema, and its search index up to date.
 

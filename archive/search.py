@@ -100,6 +100,22 @@ def normalise(text: str) -> str:
     return text
 
 
+#: What a site appends to its own name (河北省市场监督管理局网站, 新华网客户端): not part of who published it.
+_SITE_SUFFIX = re.compile(r"(?:门户网站|官方网站|官网|网站|客户端|微信公众号)$")
+
+
+def organization_group(name: str | None) -> str | None:
+    """The facet value of an organisation as printed: its simplified-script form without spaces or a
+    trailing site word, so that 中國食品安全網 and 中国食品安全网 are one value (the printed name is kept)."""
+    if not name:
+        return None
+    # Spaces go where they touch Chinese (中国 食品安全网); between words of other scripts one stays.
+    grouped = " ".join(normalise(name).split())
+    grouped = re.sub(r"(?<=[\u2e80-\u9fff]) | (?=[\u2e80-\u9fff])", "", grouped)
+    grouped = _SITE_SUFFIX.sub("", grouped) or grouped
+    return grouped or None
+
+
 def _bigrams(run: str) -> str:
     if len(run) == 1:
         return run

@@ -405,6 +405,7 @@ class Archive:
             "published_precision": item.published_precision,
             "published_raw": item.published_raw,
             "published_month": item.published[:7] if item.published else None,
+            "organization_group": search.organization_group(item.organization),
             "body": item.body,
             "body_html": item.body_html,
             "language": item.language,

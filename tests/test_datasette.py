@@ -70,7 +70,7 @@ async def test_articles_table_newest_first_with_facets(ds, archive_db) -> None: 
     assert len(data["rows"]) == len(articles) == sum(1 for e in EXPECTED if e["valid"])
     published = [r["published"] for r in data["rows"] if r["published"]]
     assert published == sorted(published, reverse=True)
-    assert set(data["facet_results"]) >= {"source", "organization", "published_month"}
+    assert set(data["facet_results"]) >= {"source", "organization_group", "published_month"}
     months = {v["value"] for v in data["facet_results"]["published_month"]["results"]}
     assert months == {a.published[:7] for a in articles if a.published}
 
@@ -319,7 +319,7 @@ async def test_atom_feed_of_a_search_and_of_any_table(ds, archive_db) -> None:  
 
 async def test_journalist_tools_are_configured(ds) -> None:  # type: ignore[no-untyped-def]
     data = (await ds.client.get("/foodnews/articles.json?_search=食品")).json()
-    assert set(data["facet_results"]) == {"source", "organization", "published_month", "language"}
+    assert set(data["facet_results"]) == {"source", "organization_group", "published_month", "language"}
     database = (await ds.client.get("/foodnews.json")).json()
     assert {q["name"] for q in database["queries"]} >= {"search", "latest_per_source", "sampling_failures"}
     csv = await ds.client.get("/foodnews/articles.csv?_search=食品")
@@ -400,3 +400,40 @@ async def test_csv_for_excel_has_a_byte_order_mark_and_is_linked(ds) -> None:  #
     download = await ds.client.get(link)
     assert download.content.startswith(codecs.BOM_UTF8)
     assert download.headers["content-type"].startswith("text/csv")
+
+
+async def test_organisation_facet_groups_scripts_and_keeps_the_printed_name(ds, archive_db) -> None:  # type: ignore[no-untyped-def]
+    """中国食品安全网 and 中國食品安全網 are one facet value; each article keeps its organisation as printed."""
+    _, articles = archive_db
+    printed = {a.organization for a in articles}
+    assert {"中国食品安全网", "中國食品安全網"} <= printed
+    response = await ds.client.get("/foodnews/articles.json?_size=0&_facet_size=max")
+    values = {
+        v["value"]: v["count"] for v in response.json()["facet_results"]["organization_group"]["results"]
+    }
+    assert "中國食品安全網" not in values
+    assert values["中国食品安全网"] == sum(
+        a.organization in ("中国食品安全网", "中國食品安全網") for a in articles
+    )
+    rows = await ds.client.get(
+        "/foodnews/articles.json?_shape=array&organization_group=中国食品安全网&_col=organization"
+    )
+    assert {r["organization"] for r in rows.json()} == {"中国食品安全网", "中國食品安全網"}
+
+
+@pytest.mark.parametrize(
+    "printed, group",
+    [
+        ("中國食品安全網", "中国食品安全网"),
+        ("中国 食品安全网", "中国食品安全网"),
+        ("河北省市场监督管理局网站", "河北省市场监督管理局"),
+        ("Food  Standards Agency", "Food Standards Agency"),
+        ("网站", "网站"),
+        ("", None),
+    ],
+)
+def test_organization_group(printed: str, group: str | None) -> None:
+    from archive.search import organization_group
+
+    assert organization_group(printed) == group
+    assert organization_group(group) == group  # a group is its own group
