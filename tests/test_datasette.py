@@ -437,3 +437,11 @@ def test_organization_group(printed: str, group: str | None) -> None:
 
     assert organization_group(printed) == group
     assert organization_group(group) == group  # a group is its own group
+
+
+async def test_the_home_page_searches_every_article(ds) -> None:  # type: ignore[no-untyped-def]
+    home = (await ds.client.get("/")).text
+    (action,) = re.findall(r'<form class="home-search" action="([^"]+)" method="get"', home)
+    assert action == "/foodnews/articles" and 'name="_search"' in home
+    results = await ds.client.get(action, params={"_search": "抽检"})
+    assert results.status_code == 200 and 'class="headline"' in results.text and "<mark>" in results.text

@@ -212,3 +212,56 @@ async def test_every_documented_search_finds_a_demo_article(demo: dict[str, Any]
         response = await ds.client.get(json_url)
         assert response.status_code == 200, (url, response.text[:300])
         assert response.json()["rows"], f"{url} finds nothing in the demo"
+
+
+async def test_the_article_page_shows_each_image_once_and_the_archived_workbooks(
+    demo: dict[str, Any],
+) -> None:
+    from archive.serve import make_datasette
+
+    db = demo["db"]
+    ds = make_datasette(db)
+    ((notice, count),) = query(
+        db,
+        "select article_id, count(*) from attachments where sha256 is not null and article_id in "
+        "(select id from articles where source = 'samr') group by article_id order by article_id limit 1",
+    )
+    page = (await ds.client.get(f"/foodnews/articles/{notice}")).text
+    links = re.findall(r'<a class="archived" href="(/-/files/sha256/[^"]+)">archived copy</a>', page)
+    assert len(links) == count
+    for link in links:
+        response = await ds.client.get(link)
+        assert response.status_code == 200
+        assert hashlib.sha256(response.content).hexdigest() == link.rsplit("/", 1)[1].split(".")[0]
+    assert (await ds.client.get("/-/files/sha256/00/" + "0" * 64)).status_code == 404
+    assert (await ds.client.get("/-/files/../../etc/passwd")).status_code == 404
+    assert '<details class="all-fields">' in page
+    article_part = page.split('<details class="all-fields">')[0]
+    for (url,) in query(db, "select url from attachments where article_id = ?", (notice,)):
+        assert article_part.count(f'href="{url}"') == 1, url  # linked once: in the body, not again below
+    relevance = (await ds.client.get("/foodnews/articles?_search=%E5%A5%B6%E7%B2%89")).text
+    assert 'href="/foodnews/search?q=%E5%A5%B6%E7%B2%89">Most relevant first</a>' in relevance
+    # Each image of an article with images appears once (inline in the body, not listed again).
+    for (article,) in query(db, "select distinct article_id from images where url is not null"):
+        html = (await ds.client.get(f"/foodnews/articles/{article}")).text
+        article_part = html.split('<details class="all-fields">')[0]
+        for (url,) in query(
+            db, "select url from images where article_id = ? and url is not null", (article,)
+        ):
+            assert article_part.count(f'src="{url}"') == 1, (article, url)
+
+
+async def test_the_articles_page_is_a_compact_reading_list(demo: dict[str, Any]) -> None:
+    from archive.serve import make_datasette
+
+    ds = make_datasette(demo["db"])
+    response = await ds.client.get("/foodnews/articles?source=cfsn")
+    html = response.text
+    assert html.count('class="headline"') == 29
+    assert len(response.content) < 60_000, len(response.content)
+    assert "<td" not in html.split('<ol class="reading-list">')[1].split("</ol>")[0]
+    assert 'class="col-body_html' not in html and "&lt;div&gt;&lt;p&gt;" not in html  # no raw HTML column
+    empty = (
+        await ds.client.get("/foodnews/articles?_search=%E6%B2%A1%E6%9C%89%E8%BF%99%E4%B8%AA%E8%AF%8D")
+    ).text
+    assert "No article contains “没有这个词”" in empty and 'class="headline"' not in empty

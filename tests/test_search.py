@@ -309,9 +309,7 @@ async def test_search_page_lists_exactly_the_matching_articles(ds, planted, quer
     _, articles = planted
     response = await ds.client.get("/foodnews/articles", params={"_search": query, "_size": "max"})
     assert response.status_code == 200
-    listed = set(
-        re.findall(r'<td class="col-id type-pk"><a href="/foodnews/articles/([0-9a-f]{16})">', response.text)
-    )
+    listed = set(re.findall(r'<a class="headline" href="/foodnews/articles/([0-9a-f]{16})">', response.text))
     assert listed == expected_ids(articles, query)
 
 

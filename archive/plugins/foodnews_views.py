@@ -67,8 +67,10 @@ def extra_template_vars(
         images = await db.execute(
             "select position, url, caption, credit from images where article_id = ? order by position", [pk]
         )
+        columns = {c for c in await db.table_columns("attachments")}
+        kept = ", sha256, size, media_type, path, error" if "sha256" in columns else ""
         attachments = await db.execute(
-            "select position, url, title from attachments where article_id = ? order by position", [pk]
+            f"select position, url, title{kept} from attachments where article_id = ? order by position", [pk]
         )
         revisions = await db.execute(
             "select revision, fetched_at, changed, title, body from revisions where article_id = ? "
@@ -78,11 +80,63 @@ def extra_template_vars(
         history = revision_history(
             [{**dict(r), "changed_list": [str(c) for c in _json_list(r["changed"])]} for r in revisions.rows]
         )
+        body_html = str(article["body_safe_html"] or "")
         return {
             "article": article,
-            "article_images": [dict(r) for r in images.rows],
-            "article_attachments": [dict(r) for r in attachments.rows],
+            # An image the body shows already is not listed again below it.
+            "article_images": [dict(r) for r in images.rows if not (r["url"] and str(r["url"]) in body_html)],
+            # An attachment the body links already is listed with its archived copy, not linked again.
+            "article_attachments": [
+                {
+                    **dict(r),
+                    "size_display": _size(dict(r).get("size")),
+                    "in_body": bool(r["url"]) and str(r["url"]) in body_html,
+                }
+                for r in attachments.rows
+            ],
             "article_revisions": history,
         }
 
     return inner
+
+
+def _size(value: Any) -> str | None:
+    if not isinstance(value, int):
+        return None
+    for unit in ("bytes", "KB", "MB"):
+        if value < 1024 or unit == "MB":
+            return f"{value:,} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024  # type: ignore[assignment]
+    return None
+
+
+#: A kept attachment's path under the archive's files folder (crawler/files.py names them by SHA-256).
+_KEPT = re.compile(r"sha256/[0-9a-f]{2}/[0-9a-f]{64}(?:\.[a-z0-9]{1,8})?")
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    return [(r"^/-/files/(?P<path>sha256/[0-9a-f]{2}/[0-9a-f]{64}(?:\.[a-z0-9]{1,8})?)$", kept_file)]
+
+
+async def kept_file(datasette: Any, request: Any) -> Any:
+    """The archived copy of an attachment, from the ``files`` folder beside a served archive file."""
+    import mimetypes
+    from pathlib import Path
+
+    from datasette.utils.asgi import Response
+
+    path = request.url_vars["path"]
+    if not _KEPT.fullmatch(path):
+        return Response.text("not found", status=404)
+    for db in datasette.databases.values():
+        if db.path:
+            candidate = Path(db.path).resolve().parent / "files" / path
+            if candidate.is_file():
+                kind = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
+                return Response(
+                    candidate.read_bytes(),
+                    content_type=kind,
+                    headers={"content-disposition": f'attachment; filename="{candidate.name}"'},
+                )
+    return Response.text("not found", status=404)

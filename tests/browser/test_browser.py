@@ -193,26 +193,28 @@ def assert_nothing_ran(page: Any, watch: Watch) -> None:
     assert "__pwned" not in scripts
 
 
-def _screenshot_from(page: Any, selector: str, name: str) -> None:
-    """A viewport screenshot starting at ``selector`` (Datasette lists column descriptions above it)."""
-    page.eval_on_selector(
-        selector, "el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 8)"
-    )
-    page.screenshot(path=str(ARTIFACTS / name))
+#: The article ids of the reading list's headlines (their links end with the id).
+HEADLINE_IDS = "links => links.map(a => a.getAttribute('href').split('/').pop())"
 
 
 def test_search_box_to_results_to_article(browser: Any, served: tuple[str, list[Article]]) -> None:
     base, articles = served
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
     page = context.new_page()
     watch = Watch(page)
     try:
-        # 1. The articles table, where the search box is; the hostile article's title is in the first rows.
+        # 1. The articles list: on the first screen of a laptop, the search box and at least five headlines.
         page.goto(f"{base}/foodnews/articles")
-        assert page.locator("#_search").is_visible()
+        page.screenshot(path=str(ARTIFACTS / "browser-1-articles.png"))
+        box = page.locator("#_search").bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 768
+        on_screen = page.eval_on_selector_all(
+            "ol.reading-list a.headline",
+            "links => links.filter(a => a.getBoundingClientRect().bottom <= 768).length",
+        )
+        assert on_screen >= 5
         assert page.get_by_text("邯鄲市通報嬰幼兒配方奶粉召回").first.is_visible()
-        _screenshot_from(page, "form.filters", "browser-1-articles.png")
         assert_nothing_ran(page, watch)
 
         # 2. Type a query (simplified) and submit the form as a journalist would.
@@ -224,15 +226,15 @@ def test_search_box_to_results_to_article(browser: Any, served: tuple[str, list[
         assert page.get_by_text(
             f"{len(expected)} row{'s' if len(expected) != 1 else ''} where search matches"
         ).is_visible()
-        ids = set(page.eval_on_selector_all("td.col-id a", "links => links.map(a => a.textContent.trim())"))
+        ids = set(page.eval_on_selector_all("ol.reading-list a.headline", HEADLINE_IDS))
         assert ids == expected
-        assert page.locator("td.col-title mark").first.inner_text() == "嬰幼兒配方"  # newest: the hostile one
-        _screenshot_from(page, "form.filters", "browser-2-results.png")
+        assert page.locator("a.headline mark").first.inner_text() == "嬰幼兒配方"  # newest: the hostile one
+        page.screenshot(path=str(ARTIFACTS / "browser-2-results.png"))
         assert_nothing_ran(page, watch)
 
         # 3. Open the hostile article from the results.
         with page.expect_navigation():
-            page.click(f'td.col-id a:text-is("{article_id(HOSTILE.url)}")')
+            page.click(f'a.headline[href$="/{article_id(HOSTILE.url)}"]')
         assert (
             page.locator("article.article h1").inner_text().startswith("邯鄲市通報嬰幼兒配方奶粉召回<script>")
         )
@@ -247,6 +249,12 @@ def test_search_box_to_results_to_article(browser: Any, served: tuple[str, list[
             "邯鄲市市場監督管理局通報嬰幼兒配方奶粉召回情況。"
             in page.locator("article.article .body").inner_text()
         )
+        sources = page.eval_on_selector_all(
+            "article.article img", "imgs => imgs.map(i => i.getAttribute('src'))"
+        )
+        for image in HOSTILE.images:  # each http(s) image once, in the body or listed below it (never both)
+            if image.url and image.url.startswith("https://"):
+                assert sources.count(image.url) == 1, (image.url, sources)
         page.screenshot(path=str(ARTIFACTS / "browser-3-article.png"), full_page=True)
         assert_nothing_ran(page, watch)
 
@@ -265,9 +273,9 @@ def test_search_box_to_results_to_article(browser: Any, served: tuple[str, list[
             expected = expected_ids(articles, query)
             count = f"{len(expected)} row{'s' if len(expected) != 1 else ''} where search matches"
             assert page.get_by_text(count).is_visible(), query
-            listed = set(
-                page.eval_on_selector_all("td.col-id a", "links => links.map(a => a.textContent.trim())")
-            )
+            listed = set(page.eval_on_selector_all("ol.reading-list a.headline", HEADLINE_IDS))
+            if len(query) == 2:  # a two-character word: highlighted in the leads shown on the first screen
+                assert page.locator("ol.reading-list .lead mark").first.is_visible(), query
             assert listed <= expected and len(listed) == min(len(expected), 50), query
             assert_nothing_ran(page, watch)
 
