@@ -214,6 +214,9 @@ def test_search_box_to_results_to_article(browser: Any, served: tuple[str, list[
             "links => links.filter(a => a.getBoundingClientRect().bottom <= 768).length",
         )
         assert on_screen >= 5
+        # A page of 29 articles is a light page: no body, HTML or bookkeeping columns in the list.
+        with urllib.request.urlopen(f"{base}/foodnews/articles?_size=29") as response:
+            assert len(response.read()) < 60_000
         assert page.get_by_text("邯鄲市通報嬰幼兒配方奶粉召回").first.is_visible()
         assert_nothing_ran(page, watch)
 
