@@ -8,7 +8,37 @@ from functools import partial
 from typing import Any
 
 from crawler import sources
-from crawler.extract import extract
+from crawler.extract import SiteRules, extract
+from crawler.items import Article, Reject
+
+
+def site_parser(slug: str, rules: SiteRules) -> Callable[..., Article | Reject]:
+    """A source's page parser: the extraction engine with the source's slug and site rules.
+
+    ``parse_article(body, url, *, content_type=None, fetched_at=None, http_status=None)`` takes the page's
+    bytes as fetched (any encoding) and returns an `Article`, or a `Reject` with the reason.
+    """
+
+    def parse_article(
+        body: bytes | str,
+        url: str,
+        *,
+        content_type: str | None = None,
+        fetched_at: str | None = None,
+        http_status: int | None = None,
+    ) -> Article | Reject:
+        return extract(
+            body,
+            url,
+            source=slug,
+            content_type=content_type,
+            rules=rules,
+            fetched_at=fetched_at,
+            http_status=http_status,
+        )
+
+    parse_article.__doc__ = f"One page of {slug} → an `Article`, or a `Reject` with the reason."
+    return parse_article
 
 
 def route(url: str) -> Callable[..., Any] | None:

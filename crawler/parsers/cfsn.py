@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from crawler.extract import SiteRules, extract
-from crawler.items import Article, Reject
+from crawler.extract import SiteRules
+from crawler.parsers import site_parser
 
 SLUG = "cfsn"
 
@@ -26,21 +26,4 @@ ARTICLE_URL = re.compile(r"/news/detail/\d+/\d+\.html|/front/web/site\.(?:newsho
 LIST_URL = re.compile(r"/news/\d+\.html|/front/web/site\.(?:hangye|tjbwlist)\?")
 
 
-def parse_article(
-    body: bytes | str,
-    url: str,
-    *,
-    content_type: str | None = None,
-    fetched_at: str | None = None,
-    http_status: int | None = None,
-) -> Article | Reject:
-    """One cfsn article page (bytes as fetched, any encoding) → an `Article`, or a `Reject` with the reason."""
-    return extract(
-        body,
-        url,
-        source=SLUG,
-        content_type=content_type,
-        rules=RULES,
-        fetched_at=fetched_at,
-        http_status=http_status,
-    )
+parse_article = site_parser(SLUG, RULES)

@@ -22,8 +22,9 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crawler.extract import SiteRules, extract
+from crawler.extract import SiteRules
 from crawler.items import Alert, Article, Reject
+from crawler.parsers import site_parser
 
 SLUG = "fsa_uk"
 PUBLISHER = "Food Standards Agency"
@@ -37,24 +38,7 @@ RULES = SiteRules(
 )
 
 
-def parse_article(
-    body: bytes | str,
-    url: str,
-    *,
-    content_type: str | None = None,
-    fetched_at: str | None = None,
-    http_status: int | None = None,
-) -> Article | Reject:
-    """One FSA news or alert page (bytes as fetched) → an `Article`, or a `Reject` with the reason."""
-    return extract(
-        body,
-        url,
-        source=SLUG,
-        content_type=content_type,
-        rules=RULES,
-        fetched_at=fetched_at,
-        http_status=http_status,
-    )
+parse_article = site_parser(SLUG, RULES)
 
 
 def _labels(values: Any) -> list[str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from crawler.extract import SiteRules, extract
-from crawler.items import Article, Reject
+from crawler.extract import SiteRules
+from crawler.parsers import site_parser
 
 SLUG = "samr"
 
@@ -27,21 +27,4 @@ RULES = SiteRules(
 ARTICLE_URL = re.compile(r"/art/\d{4}/art_[0-9a-f]{32}\.html$|/t\d{8}_\d+\.s?html$")
 
 
-def parse_article(
-    body: bytes | str,
-    url: str,
-    *,
-    content_type: str | None = None,
-    fetched_at: str | None = None,
-    http_status: int | None = None,
-) -> Article | Reject:
-    """One SAMR page (bytes as fetched, any encoding) → an `Article`, or a `Reject` with the reason."""
-    return extract(
-        body,
-        url,
-        source=SLUG,
-        content_type=content_type,
-        rules=RULES,
-        fetched_at=fetched_at,
-        http_status=http_status,
-    )
+parse_article = site_parser(SLUG, RULES)
