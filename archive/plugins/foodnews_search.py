@@ -16,16 +16,47 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qs
 
+import datasette.database
 from datasette import hookimpl
 from datasette.filters import FilterArguments
 from datasette.utils.asgi import BadRequest
 from markupsafe import Markup
 
 from archive import search
+
+#: SQLite VM instructions between two checks of the SQL time limit. Datasette checks every 1,000 (0.08 ms of
+#: plain SQL), but a row that copies a multi-megabyte value and hands it to a Python function costs
+#: milliseconds: a million such rows overshot the 2 s limit by 0.7-1.5 s (bench/bench_limits.py). Checking
+#: every 50 costs a Python call per 50 instructions and stops such a query within a few rows of the limit.
+TIME_LIMIT_CHECK_EVERY = 50
+
+
+@contextmanager
+def _finer_timelimit(conn: sqlite3.Connection, ms: int) -> Iterator[None]:
+    """Datasette's ``sqlite_timelimit`` (the same deadline and error), checked every
+    ``TIME_LIMIT_CHECK_EVERY`` instructions."""
+    deadline = time.perf_counter() + ms / 1000
+
+    def handler() -> int | None:
+        return 1 if time.perf_counter() >= deadline else None
+
+    conn.set_progress_handler(handler, 1 if ms <= 20 else TIME_LIMIT_CHECK_EVERY)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+# Datasette 0.65 (pinned <0.66 in pyproject.toml) applies its limit through this name; tests/test_serve_limits.py
+# checks that the limit still holds.
+datasette.database.sqlite_timelimit = _finer_timelimit
 
 # The ?_search= of the request being rendered: render_cell (Datasette 0.65) is not given the request.
 _SEARCH: ContextVar[str | None] = ContextVar("foodnews_search", default=None)
