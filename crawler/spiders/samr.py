@@ -85,8 +85,9 @@ class SamrSpider(SourceSpider):
         """One page of the list API: ``{"success": true, "data": {"html": "<li>…"}}``, the total in a
         ``count`` attribute of the fragment. An answer without rows is a reject, never a silent end."""
         try:
-            data = json.loads(response.text)
-        except ValueError:
+            # From the bytes: an answer sent as application/octet-stream is a plain Response, without .text.
+            data = json.loads(response.body)
+        except ValueError:  # UnicodeDecodeError included
             yield self._bad_answer(response, "is not JSON")
             return
         html = (
