@@ -56,6 +56,12 @@ def site_dir() -> Path:
     return Path(str(resources.files("crawler.demo") / "site"))
 
 
+def replay_file(url: str) -> str:
+    """The file (relative to the replay site) that answers the real ``url``."""
+    parts = urlsplit(url)
+    return replay_name(f"/{parts.netloc}{unquote(parts.path)}", unquote(parts.query))
+
+
 class ReplayHandler(BaseHTTPRequestHandler):
     """Serves files of the replay site; everything else is a 404."""
 
@@ -137,5 +143,4 @@ def demo_start_urls(spider: str) -> list[str]:
 if __name__ == "__main__":
     # The replay file of each URL given: python -m crawler.demo.server 'https://www.samr.gov.cn/api?...'
     for arg in sys.argv[1:]:
-        parts = urlsplit(arg)
-        print(replay_name(f"/{parts.netloc}{unquote(parts.path)}", unquote(parts.query)))
+        print(replay_file(arg))

@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from conftest import REPLAY_ROOT, query, run_crawl
 from scrapy.http import HtmlResponse, Request, TextResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.demo.server import ReplayServer, demo_start_urls, replay_name
+from crawler.demo.server import ReplayServer, demo_start_urls, replay_file
 from crawler.items import Article, Reject
 from crawler.parsers.fsa_uk import RULES, alert_from_record, london_day, parse_article, utc
 from crawler.spiders.fsa_uk import FsaUkSpider
@@ -23,8 +23,7 @@ NEWS_LIST = "https://www.food.gov.uk/news-alerts/search/news"
 
 
 def _file(url: str) -> Path:
-    parts = urlsplit(url)
-    return REPLAY_ROOT / replay_name(f"/{parts.netloc}{unquote(parts.path)}", unquote(parts.query))
+    return REPLAY_ROOT / replay_file(url)
 
 
 def _records(url: str = API) -> list[dict[str, Any]]:

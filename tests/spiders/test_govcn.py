@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import REPLAY_ROOT, query, run_crawl
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from crawler.demo.server import ReplayServer, replay_name
+from crawler.demo.server import ReplayServer, replay_file
 from crawler.items import Article
 from crawler.parsers import govcn, route
 from crawler.sources import of_spider, source
@@ -75,8 +75,7 @@ PAGES: dict[str, tuple[str, str, str, str, str | None, str, list[str]]] = {
 
 
 def _file(url: str) -> Path:
-    parts = urlsplit(url)
-    return REPLAY_ROOT / replay_name(f"/{parts.netloc}{unquote(parts.path)}", unquote(parts.query))
+    return REPLAY_ROOT / replay_file(url)
 
 
 def _response(url: str, slug: str, body: bytes | None = None) -> HtmlResponse:

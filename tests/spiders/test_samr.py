@@ -10,7 +10,7 @@ import re
 import zipfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from conftest import REPLAY_ROOT, query, run_crawl
@@ -18,7 +18,7 @@ from lxml import etree
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.demo.server import ReplayServer, replay_name
+from crawler.demo.server import ReplayServer, replay_file
 from crawler.items import Article, Reject
 from crawler.parsers.samr import RULES, parse_article
 from crawler.pipelines import validate
@@ -50,8 +50,7 @@ SHEET = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
 def _file(url: str) -> Path:
-    parts = urlsplit(url)
-    return REPLAY_ROOT / replay_name(f"/{parts.netloc}{unquote(parts.path)}", unquote(parts.query))
+    return REPLAY_ROOT / replay_file(url)
 
 
 def _pages() -> list[str]:
