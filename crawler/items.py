@@ -196,8 +196,3 @@ def _typed(cls: type, data: dict[str, Any], where: str) -> dict[str, Any]:
                 raise ValueError(f"{where}: missing {f.name}")
             values[f.name] = None
     return values
-
-
-def field_docs(cls: type) -> dict[str, str]:
-    """The documentation of each field of an item class, for the data dictionary and Datasette metadata."""
-    return {f.name: f.metadata.get("doc", "") for f in dataclasses.fields(cls)}

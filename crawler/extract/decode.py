@@ -12,9 +12,6 @@ import codecs
 
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 
-# Supersets: a page declared in the narrower charset often uses characters only the wider one has.
-_WIDER = {"gb2312": "gb18030", "gbk": "gb18030", "gb18030": "gb18030", "big5": "big5hkscs", "ascii": "utf-8"}
-
 
 def _canonical(name: str | None) -> str | None:
     if not name:
@@ -22,8 +19,8 @@ def _canonical(name: str | None) -> str | None:
     resolved = resolve_encoding(name)
     if not resolved:
         return None
-    name = codecs.lookup(resolved).name
-    return _WIDER.get(name, name)
+    # (w3lib already reads a narrower charset as its superset: GB2312 and GBK as GB18030, Big5 as Big5-HKSCS)
+    return codecs.lookup(resolved).name
 
 
 def _try(data: bytes, encoding: str | None) -> str | None:

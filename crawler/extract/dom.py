@@ -372,7 +372,7 @@ def _has_visible(row: Any, tags: tuple[str, ...]) -> bool:
 def _clean_and_flatten(root: Any, base_url: str) -> tuple[list[Block], dict[Any, tuple[str, str]]]:
     """Drop scripts, styles, forms, comments and hidden elements (keeping their tails) and flatten the body.
 
-    One walk does both: the body's text as blocks (see `flatten`), and every element left, in document order,
+    One walk does both: the body's text as blocks (see `_flatten`), and every element left, in document order,
     with its class and id (``("", "")`` for none). Hidden subtrees are skipped by the walk and removed after
     it, which leaves the same tree and the same blocks as cleaning first and walking the cleaned tree.
     """
@@ -403,22 +403,12 @@ def _clean_and_flatten(root: Any, base_url: str) -> tuple[list[Block], dict[Any,
     return blocks, seen
 
 
-def flatten(container: Any, base_url: str) -> list[Block]:
-    """The container's text as blocks in reading order: block elements and <br> end a block.
-
-    The container is cleaned on the way (what a reader never sees is dropped from the tree).
-    """
-    doomed: list[Any] = []
-    blocks = _flatten(container, base_url, {container: _names_of(container)}, doomed)
-    _remove(doomed)
-    return blocks
-
-
 def _flatten(
     container: Any, base_url: str, seen: dict[Any, tuple[str, str]], doomed: list[Any]
 ) -> list[Block]:
-    """`flatten` without the removal: hidden elements go to ``doomed``, the others (in document order,
-    below ``container``) to ``seen`` with their class and id."""
+    """The container's text as blocks in reading order (block elements and <br> end a block). Hidden
+    elements go to ``doomed`` (removed by the caller), the others (in document order, below ``container``)
+    to ``seen`` with their class and id."""
     blocks: list[Block] = []
     buf: list[str] = []
     links: list[str] = []  # the text in ``buf`` that sits inside <a>, measured when the block ends

@@ -624,15 +624,6 @@ def _zone(page: Page, layout: _Layout, body: Body | None) -> list[Block]:
     return []
 
 
-def info_text(page: Page, title_el: Any, body: Body | None) -> str:
-    """The visible text between the headline and the body: where date, source and byline are printed."""
-    layout = _locate(page, None, title_el, body)
-    lines = [b.text for b in _zone(page, layout, body) if b.text]
-    if body is not None:
-        lines.extend(body.head[-6:])
-    return normalize_space(" ".join(lines))[:800]
-
-
 def _clean_org(value: str | None) -> str | None:
     """An organisation name as printed, without what follows it on the line."""
     if not value:

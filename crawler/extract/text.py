@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -151,8 +150,3 @@ def detect_language(text: str) -> str | None:
     simplified = _converter("t2s").convert(sample)
     changed = 0 if simplified == sample else sum(map(str.__ne__, sample, simplified))
     return "zh-Hant" if changed > max(2, han // 50) else "zh-Hans"
-
-
-def nfkc(text: str) -> str:
-    """NFKC-normalised text (full-width digits and letters to ASCII), for matching labels, not for storing."""
-    return unicodedata.normalize("NFKC", text)
