@@ -19,8 +19,16 @@ from operator import add
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from crawler.extract import dates
 from crawler.extract.dom import _NO_NAMES, Block, Page
-from crawler.extract.text import clean_pinyin, looks_like_caption, split_caption
+from crawler.extract.text import (
+    HAN_CHAR,
+    STAFF_LINE,
+    clean_pinyin,
+    han_count,
+    looks_like_caption,
+    split_caption,
+)
 
 ATTACHMENT_EXT = re.compile(r"\.(?:docx?|xlsx?|et|wps|pdf|ofd|zip|rar|7z|csv|pptx?)(?:$|[?#])", re.IGNORECASE)
 # Containers of common Chinese CMS templates; used when they hold a real article.
@@ -42,15 +50,6 @@ KNOWN_BODY = (
     ".content_text",
     ".detail-content",
 )
-HAN = re.compile(r"[\u3400-\u9fff]")
-_NOT_HAN = re.compile(r"[^\u3400-\u9fff]+")
-
-
-def _han_count(text: str) -> int:
-    """How many Han characters ``text`` has (removing the runs between them makes fewer objects than findall)."""
-    return len(_NOT_HAN.sub("", text))
-
-
 SENTENCE_PUNCT = re.compile(r"[，。！？；,.!?;：:、]")
 END_PUNCT = re.compile(r"[。！？!?.…”’」』）)\"]$")
 WORD = re.compile(r"[^\W\d_]+")
@@ -115,10 +114,6 @@ BOILERPLATE = re.compile(
     r"|Sign up|Subscribe|Advertisement|ADVERTISEMENT|Related:|Read more|Read More|Click here)",
     re.IGNORECASE,
 )
-EDITOR_LINE = re.compile(
-    r"^[（(\[【]?\s*(?:责任编辑|責任編輯|编辑|編輯|网络编辑|責編|责编|审核|校对|监制|编审)\s*[:：]?\s*"
-    r"(?P<name>[^）)\]】]{0,30}?)\s*[）)\]】]?$"
-)
 INFO_LABEL = re.compile(
     r"(?:来源|來源|作者|记者|發布|发布|时间|時間|日期|编辑|编者|浏览|阅读|点击|字号|稿源)\s*[:：]"
 )
@@ -133,7 +128,6 @@ ABOUT = re.compile(
     r"^(?:About (?:the )?[A-Z][\w&.,'’\- ]{1,60}|关于我们|关于本站|关于\S{2,12}(?:公司|集团))\s*:?$"
 )
 ATTACHMENT_LINE = re.compile(r"^\s*(?:附件|附表|Attachment)\s*\d*\s*[:：]", re.IGNORECASE)
-DATE_ONLY = re.compile(r"^[\s\d年月日时分:：/\-.]+$")
 
 
 # Class/id words of page furniture (readability's "unlikely candidates"), matched at the start of a word.
@@ -166,7 +160,7 @@ class Body:
 
 
 def _is_english(text: str) -> bool:
-    return not HAN.search(text[:200])
+    return not HAN_CHAR.search(text[:200])
 
 
 def classify(block: Block) -> str:
@@ -201,11 +195,11 @@ def classify(block: Block) -> str:
             if len(words) >= 15 and SENTENCE_PUNCT.search(text) and 3 <= block.chars / len(words) <= 12:
                 return "good"
         return "neutral"
-    if len(text) < 120 and (INFO_LABEL.search(text[:40]) or EDITOR_LINE.match(text)):
+    if len(text) < 120 and (INFO_LABEL.search(text[:40]) or STAFF_LINE.match(text)):
         return "neutral"  # a byline or info line, even if it has punctuation
     if len(text) < 15:
         return "neutral"  # fewer than 15 characters of any kind
-    han = _han_count(text)
+    han = han_count(text)
     if (han >= 15 and SENTENCE_PUNCT.search(text)) or han >= 50:
         return "good"
     return "neutral"
@@ -301,7 +295,7 @@ def _headline_like(text: str) -> bool:
     """A line that reads as a headline: a few words (or Han characters), not a sentence ending in a full stop."""
     if len(text) > 200 or text.endswith((".", "。")):
         return False
-    han = _han_count(text)
+    han = han_count(text)
     return han >= 6 if han else len(text.split()) >= 3
 
 
@@ -349,7 +343,7 @@ def teasers(blocks: list[Block], classes: list[str]) -> set[int]:
                     and rest[0] not in ".,;:!?)]}|-–—。，；：！？）"
                 ):
                     items.append((i, i))
-                    han = han or HAN.search(link) is not None
+                    han = han or HAN_CHAR.search(link) is not None
         else:
             j = i + 1
             while j < n and blocks[j].image:
@@ -365,7 +359,7 @@ def teasers(blocks: list[Block], classes: list[str]) -> set[int]:
                     i += 1
                     continue
                 items.append((i, j))
-                han = han or HAN.search(block.text) is not None
+                han = han or HAN_CHAR.search(block.text) is not None
                 i = j
         i += 1
     least = 3 if han else 2
@@ -386,7 +380,7 @@ def _lead(block: Block) -> bool:
     """A block that can be a teaser's lead: a sentence or two of words, without links."""
     if block.link_chars or block.heading or not 20 <= block.chars <= 400:
         return False
-    han = _han_count(block.text)
+    han = han_count(block.text)
     return han >= 10 if han else len(WORD.findall(block.text)) >= 5
 
 
@@ -619,8 +613,8 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
                 body.images.append(pending)
             continue
         text = clean_pinyin(block.text)
-        if kind == "bad" or EDITOR_LINE.match(text):
-            if EDITOR_LINE.match(text):
+        if kind == "bad" or STAFF_LINE.match(text):
+            if STAFF_LINE.match(text):
                 body.tail.append(text)
             pending = None
             continue
@@ -664,7 +658,7 @@ def _junk(block: Block, kind: str, title: str | None) -> bool:
     if kind == "good" or block.image or block.heading:
         return False
     text = block.text
-    return block.chars <= 5 or (not WORD.search(text) and not HAN.search(text))
+    return block.chars <= 5 or (not WORD.search(text) and not HAN_CHAR.search(text))
 
 
 def _main_cluster(members: list[tuple[Block, str]], title: str | None) -> list[tuple[Block, str]]:
@@ -705,18 +699,18 @@ def _texty(text: str, title: str | None) -> bool:
         return False
     if (
         INFO_LABEL.search(text[:30])
-        or DATE_ONLY.match(text)
-        or EDITOR_LINE.match(text)
+        or dates.DATE_ONLY.match(text)
+        or STAFF_LINE.match(text)
         or BOILERPLATE.match(text)
     ):
         return False
-    return _han_count(text) >= 4 or len(WORD.findall(text)) >= 4
+    return han_count(text) >= 4 or len(WORD.findall(text)) >= 4
 
 
 def _sentence_like(text: str, title: str | None) -> bool:
     """A line that reads as article text, not as a byline, date, label or the headline again."""
     if not text or (title and text.strip() == title.strip()):
         return False
-    if INFO_LABEL.search(text[:30]) or DATE_ONLY.match(text) or EDITOR_LINE.match(text):
+    if INFO_LABEL.search(text[:30]) or dates.DATE_ONLY.match(text) or STAFF_LINE.match(text):
         return False
     return bool(END_PUNCT.search(text.strip())) and len(text) >= 8

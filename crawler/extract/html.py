@@ -17,12 +17,12 @@ import lxml.html
 from parsel import Selector
 
 from crawler.extract import dates
-from crawler.extract.body import EDITOR_LINE, find_body
+from crawler.extract.body import find_body
 from crawler.extract.dom import Page, parse_page
 from crawler.extract.meta import find_metadata, find_title
 from crawler.extract.text import normalize_space
 
-__all__ = ["EDITOR_LINE", "Extracted", "SiteRules", "extract_html", "sanitize_html"]
+__all__ = ["Extracted", "SiteRules", "extract_html", "sanitize_html"]
 
 ERROR_PAGE = re.compile(
     r"页面不存在|頁面不存在|您访问的页面|您訪問的頁面|页面已被删除|已被删除|无法找到该页|404\s*Not\s*Found|Page Not Found"

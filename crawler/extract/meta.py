@@ -17,8 +17,18 @@ from typing import Any
 
 from crawler.extract import dates
 from crawler.extract.body import Body
+from crawler.extract.bylines import PressByline, publisher_name, read_byline
 from crawler.extract.dom import Block, Page
-from crawler.extract.text import HAN, clean_pinyin, normalize_space, split_dateline
+from crawler.extract.text import (
+    COMPOUND_SURNAMES,
+    HAN,
+    HAN_CHAR,
+    STAFF_LINE,
+    clean_pinyin,
+    editor_of,
+    normalize_space,
+    split_dateline,
+)
 
 LABEL = re.compile(
     r"(?P<label>发布时间|發布時間|发布日期|發布日期|发稿时间|發稿時間|更新时间|时间|時間|日期|信息来源|信息來源|文章来源|文章來源"
@@ -28,9 +38,6 @@ LABEL = re.compile(
 )
 # "来源CSDN", "作者魏星": a label without its colon, at the start of a |-separated segment.
 BARE_LABEL = re.compile(r"^(?P<label>来源|來源|作者)\s*(?P<value>[^\s:：|｜丨]{2,20})$")
-EDITOR_LINE = re.compile(
-    r"^[（(\[【]?\s*(?:责任编辑|責任編輯|编辑|編輯|网络编辑|責編|责编)\s*[:：]?\s*(?P<name>[^）)\]】]*?)\s*[）)\]】]?$"
-)
 SOURCE_LABELS = (
     "来源",
     "來源",
@@ -119,67 +126,6 @@ _ORG_WORD = re.compile(
     r"|医院|醫院|学院|學院|委员会|委員會|政府|办公室|辦公室|支部|党委|黨委|媒体|媒體|客户端|客戶端|频道|頻道|杂志|雜誌"
     r"|局|委|厅|廳|署|部|处|處|办|辦|站|所|馆|館|号|號)$"
 )
-# Four-character Chinese names are nearly always a compound surname and a given name; other four-character
-# strings in a byline are words (查看更多, 最新文章).
-COMPOUND_SURNAMES = frozenset(
-    [
-        "欧阳",
-        "歐陽",
-        "司马",
-        "司馬",
-        "上官",
-        "诸葛",
-        "諸葛",
-        "东方",
-        "東方",
-        "皇甫",
-        "尉迟",
-        "尉遲",
-        "公孙",
-        "公孫",
-        "慕容",
-        "长孙",
-        "長孫",
-        "宇文",
-        "司徒",
-        "令狐",
-        "夏侯",
-        "端木",
-        "独孤",
-        "獨孤",
-        "南宫",
-        "南宮",
-        "西门",
-        "西門",
-        "澹台",
-        "轩辕",
-        "軒轅",
-        "呼延",
-        "万俟",
-        "申屠",
-        "闻人",
-        "聞人",
-        "钟离",
-        "鍾離",
-        "赫连",
-        "赫連",
-        "太史",
-        "司空",
-        "公冶",
-        "濮阳",
-        "濮陽",
-        "淳于",
-        "单于",
-        "仲孙",
-        "宗政",
-        "第五",
-        "拓跋",
-        "完颜",
-        "完顏",
-        "爱新",
-        "愛新",
-    ]
-)
 LABEL_WORD = re.compile(
     r"^(?:发布时间|發布時間|发布日期|發布日期|发稿时间|更新时间|时间|時間|日期|信息来源|文章来源|本文来源|稿源|来源|來源|作者|记者"
     r"|記者|通讯员|责任编辑|責任編輯|编辑|編輯|审核|浏览|点击|阅读|字号|发表于|發表於|发布于|發布於)\s*[:：]?$"
@@ -249,7 +195,7 @@ def split_names(value: str) -> list[str]:
     value = normalize_space(value)
     if not value:
         return []
-    if re.search(r"[\u4e00-\u9fff]", value):
+    if HAN_CHAR.search(value):
         parts = re.split(r"[\s,，、/|;；]+", value)
     else:
         value = re.sub(r"^(?:by)\s+", "", value, flags=re.IGNORECASE)
@@ -275,7 +221,7 @@ def plausible_names(names: list[str]) -> list[str]:
 def looks_like_organization(name: str) -> bool:
     """``新京报``, ``医技药剂党支部``, ``青网新闻张毅``: a name that is (or contains) an organisation, not a person."""
     name = normalize_space(name)
-    if not re.search(f"[{HAN}]", name):
+    if not HAN_CHAR.search(name):
         return False
     return bool(_ORG_WORD.search(name)) or bool(re.search(r"新闻|新聞|日报|日報|晚报|网|網", name))
 
@@ -288,7 +234,7 @@ def is_person(name: str, site_names: list[str] | tuple[str, ...] = ()) -> bool:
         return False
     if any(s and (name in s or s in name) for s in site_names):
         return False
-    if re.search(f"[{HAN}]", name):
+    if HAN_CHAR.search(name):
         if not _HAN_NAME.match(name):
             return False
         if len(name) == 4 and "·" not in name and name[:2] not in COMPOUND_SURNAMES:
@@ -383,7 +329,7 @@ _PARTICLES = frozenset({"de", "da", "di", "del", "der", "van", "von", "le", "la"
 def _name_shaped(name: str) -> bool:
     """A Latin name of capitalised words (``Jane Q. Doe``, ``Anna van Dijk``) or one handle
     (``kingname``); not ``Nov 18``, ``The Ministry`` or ``Foreign ministries``."""
-    if re.search(f"[{HAN}]", name):
+    if HAN_CHAR.search(name):
         return True
     words = name.split()
     if re.search(r"\d", name) or words[0] == "The":
@@ -637,6 +583,8 @@ def _clean_org(value: str | None) -> str | None:
     value = value.strip(SEPARATORS + "【】[]（）()")
     if not 2 <= len(value) <= 40 or re.fullmatch(r"[\d\s:：/.-]+", value) or "http" in value:
         return None
+    if read_byline(value):
+        return None  # a credit line (政治中心／綜合報導) names a desk or a reporter, not the publisher
     if DATE_LABEL_WORDS.fullmatch(value):
         return None  # what is left of "Published 24 November 2026" once the date is gone
     return value
@@ -649,9 +597,10 @@ DATE_LABEL_WORDS = re.compile(
 )
 
 
-def _unlabelled_source(lines: list[tuple[str, Any]]) -> str | None:
+def _unlabelled_source(lines: list[tuple[str, Any]], title: str | None = None) -> str | None:
     """The name printed beside the date without a label: ``2024-05-20 14:33·新华社``, ``原创 GameForce
-    2019-09-04``, ``2019年11月25日 18:57`` / ``参考消息`` on the next line."""
+    2019-09-04``, ``2019年11月25日 18:57`` / ``参考消息`` on the next line. The headline printed beside
+    its date (``标题 2014-04-30 23:54``) is not a name."""
     for i, (text, _) in enumerate(lines):
         if len(text) > 80:
             continue
@@ -679,6 +628,7 @@ def _unlabelled_source(lines: list[tuple[str, Any]]) -> str | None:
                 or len(candidate) > 20
                 or SENTENCE.search(candidate)
                 or re.search(r"\d$", candidate)
+                or (title and candidate in title and 2 * len(candidate) > len(title))
             ):
                 continue
             value = _clean_org(candidate)
@@ -761,13 +711,15 @@ def find_metadata(
                 out.notes.append(f"dateline: {dateline.text}")
                 break
 
+    press = _press_byline(zone, body)
+    if press:
+        out.notes.append(f"byline: {press.text}")
+
     # --- editor --------------------------------------------------------------------------------------
     rule_editor = rules.get("editor")
     editor = _strip_label(rule_editor) if rule_editor else None
     for line in tail_lines:
-        m = EDITOR_LINE.match(line)
-        if m and not editor:
-            editor = normalize_space(m.group("name")) or None
+        editor = editor or editor_of(line)
     out.editor = (
         editor or first_value(_lookup(info, EDITOR_LABELS)) or first_value(_lookup(tail_info, EDITOR_LABELS))
     )
@@ -778,6 +730,8 @@ def find_metadata(
     how_authors = ""
     if rules.get("authors"):
         authors = split_names(_strip_label(rules["authors"] or ""))
+    if not authors and press:
+        authors = [n for n in press.authors if is_person(n, sites)]
     if not authors:
         byline = _lookup(info, AUTHOR_LABELS)
         if byline:
@@ -823,7 +777,7 @@ def find_metadata(
             authors = byline_names(first_value(byline) or "", sites, lone=False)
     if not authors:
         for line in tail_lines:
-            if len(line) <= 40 and not EDITOR_LINE.match(line):
+            if len(line) <= 40 and not STAFF_LINE.match(line):
                 authors = role_names(line, sites)
                 if authors:
                     break
@@ -872,8 +826,9 @@ def find_metadata(
         organization = _clean_org(first_value(_lookup(parse_info(credit), SOURCE_LABELS)))
         m = CREDIT_SOURCE.match(credit)
         organization = organization or (_clean_org(m.group("org")) if m else None)
+    organization = organization or (press.organization if press else None)
     organization = organization or _clean_org(org_from_byline)
-    organization = organization or _unlabelled_source(zone)
+    organization = organization or _unlabelled_source(zone, out.title)
     if (
         not organization
         and credit
@@ -898,11 +853,16 @@ def find_metadata(
                 organization = _clean_org(line)
                 if organization:
                     break
+    organization = organization or _logo_source(page, layout)
     if not organization:
         m = WECHAT_NICKNAME.search(page.scripts)
         organization = m[1] if m else meta.get("mediaid")
     if dateline and dateline.organization and (not organization or _is_site_itself(organization, meta)):
         organization = dateline.organization
+    if not organization and press and press.own_staff:
+        # 本報訊, or a staff reporter with no paper named: the story is the site's own, by the name the
+        # page gives itself (og:site_name, or the site part of <title>)
+        organization = publisher_name(_site_names(page) + _title_suffixes(page)[::-1])
     out.organization = _strip_label(clean_pinyin(organization)) if organization else None
     if how_authors == "meta" and out.organization:
         authors = [a for a in authors if a not in out.organization]  # meta author naming the publisher
@@ -1016,6 +976,40 @@ def _date(
                 if found:
                     return found, "labelled date below the body"
     return None, ""
+
+
+_EMPTY_SOURCE = re.compile(r"^\S{0,4}(?:来源|來源)\s*[:：]\s*$")
+
+
+def _logo_source(page: Page, layout: _Layout) -> str | None:
+    """A source label whose value is the publisher's logo (``新聞來源：<img alt="今日新聞">``), right after the
+    body or between headline and body: the logo's text alternative is the name printed."""
+    spans = []
+    if layout.end is not None:
+        spans.append(page.blocks[layout.end + 1 : layout.end + 8])
+    if layout.start is not None:
+        spans.append(page.blocks[max(0, layout.start - 8) : layout.start])
+    for span in spans:
+        for block in span:
+            if _EMPTY_SOURCE.match(block.text):
+                for img in block.element.iter("img"):
+                    alt = _clean_org(img.get("alt"))
+                    if alt:
+                        return alt
+    return None
+
+
+def _press_byline(zone: list[tuple[str, Any]], body: Body | None) -> PressByline | None:
+    """The press credit line (see `bylines`) opening the text, or printed between headline and body."""
+    for text in body.paragraphs[:3] if body else []:
+        found = read_byline(text)
+        if found:
+            return found
+    for text, _ in zone:
+        found = read_byline(text)
+        if found:
+            return found
+    return None
 
 
 def _is_site_itself(organization: str, meta: dict[str, str]) -> bool:

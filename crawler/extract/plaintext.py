@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from crawler.extract import dates
-from crawler.extract.body import EDITOR_LINE
 from crawler.extract.html import Extracted
 from crawler.extract.text import (
+    STAFF_LINE,
     clean_pinyin,
+    editor_of,
     looks_like_caption,
     normalize_space,
     split_caption,
@@ -35,9 +36,8 @@ def extract_text(text: str, url: str) -> Extracted:
         out.notes.append("title: the text has no headline line")
     paragraphs: list[str] = []
     for line in lines:
-        editor = EDITOR_LINE.match(line)
-        if editor:
-            out.editor = out.editor or normalize_space(editor.group("name")) or None
+        if STAFF_LINE.match(line):
+            out.editor = out.editor or editor_of(line)
         elif looks_like_caption(line):
             caption, credit = split_caption(line)
             out.images.append({"url": None, "caption": caption, "credit": credit})

@@ -6,7 +6,34 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+#: The Han characters (CJK unified ideographs, extension A, compatibility ideographs), as a character-class body.
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+HAN_CHAR = re.compile(f"[{HAN}]")
+_NOT_HAN = re.compile(f"[^{HAN}]+")
+
+
+def han_count(text: str) -> int:
+    """How many Han characters ``text`` has (removing the runs between them makes fewer objects than findall)."""
+    return len(_NOT_HAN.sub("", text))
+
+
+#: A staff line of its own (``责任编辑：张三``, ``（审核：李四）``): editors, reviewers and proofreaders are no
+#: authors, and their line is no article text. ``role`` tells which; only editors are the item's ``editor``.
+STAFF_LINE = re.compile(
+    r"^[（(\[【]?\s*(?P<role>责任编辑|責任編輯|网络编辑|網絡編輯|编辑|編輯|責編|责编|审核|審核|校对|校對|监制|監製|编审|編審)"
+    r"\s*[:：]?\s*(?P<name>[^）)\]】]{0,30}?)\s*[）)\]】]?$"
+)
+EDITOR_ROLES = frozenset(["责任编辑", "責任編輯", "网络编辑", "網絡編輯", "编辑", "編輯", "責編", "责编"])
+
+
+def editor_of(line: str) -> str | None:
+    """The editor a staff line names (``责任编辑：张三`` → ``张三``); None for other lines and other roles."""
+    m = STAFF_LINE.match(line)
+    if m and m.group("role") in EDITOR_ROLES:
+        return normalize_space(m.group("name")) or None
+    return None
+
+
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 # 網(wǎng): a Han character followed by its pinyin in ASCII or full-width parentheses, as left by
 # "pinyin-annotated" mirror sites (whose text also has "?" where a character was lost). Toned syllables are unambiguous; toneless ones are only taken out when
@@ -56,6 +83,67 @@ _ORG_END = re.compile(
     r"|医院|醫院|报|報|社|台|网|網|馆|館|科|股|室|组|組)$"
 )
 _NAME = re.compile(rf"^[{HAN}·]{{2,4}}$")
+# Four-character Chinese names are nearly always a compound surname and a given name; other four-character
+# strings in a byline are words (查看更多, 最新文章).
+COMPOUND_SURNAMES = frozenset(
+    [
+        "欧阳",
+        "歐陽",
+        "司马",
+        "司馬",
+        "上官",
+        "诸葛",
+        "諸葛",
+        "东方",
+        "東方",
+        "皇甫",
+        "尉迟",
+        "尉遲",
+        "公孙",
+        "公孫",
+        "慕容",
+        "长孙",
+        "長孫",
+        "宇文",
+        "司徒",
+        "令狐",
+        "夏侯",
+        "端木",
+        "独孤",
+        "獨孤",
+        "南宫",
+        "南宮",
+        "西门",
+        "西門",
+        "澹台",
+        "轩辕",
+        "軒轅",
+        "呼延",
+        "万俟",
+        "申屠",
+        "闻人",
+        "聞人",
+        "钟离",
+        "鍾離",
+        "赫连",
+        "赫連",
+        "太史",
+        "司空",
+        "公冶",
+        "濮阳",
+        "濮陽",
+        "淳于",
+        "单于",
+        "仲孙",
+        "宗政",
+        "第五",
+        "拓跋",
+        "完颜",
+        "完顏",
+        "爱新",
+        "愛新",
+    ]
+)
 
 
 @dataclass
@@ -120,8 +208,7 @@ def looks_like_caption(text: str) -> bool:
 # --- script and language --------------------------------------------------------------------------------
 
 
-# What is left once the runs between Han (Latin) characters are removed: fewer objects than findall makes.
-_NOT_HAN_CHARS = re.compile("[^\u4e00-\u9fff]+")
+# What is left once the runs between Latin characters are removed: fewer objects than findall makes.
 _NOT_LATIN_CHARS = re.compile("[^A-Za-z]+")
 
 
@@ -140,7 +227,7 @@ def to_simplified(text: str) -> str:
 def detect_language(text: str) -> str | None:
     """'zh-Hans', 'zh-Hant' or 'en' from the text itself; None when it has too little of any."""
     sample = (text or "")[:2000]
-    han = len(_NOT_HAN_CHARS.sub("", sample))
+    han = han_count(sample)
     latin = len(_NOT_LATIN_CHARS.sub("", sample))
     if han < 10 and latin < 40:
         return None
