@@ -75,10 +75,21 @@ def canonicalize_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", "&".join(kept), ""))
 
 
+# Elements a page's markup opens with, even a fragment saved without <html> (old table layouts start with
+# <table>, CMS pages with a <script> or <form>).
+_MARKUP = re.compile(
+    r"<(?:!doctype|html|head|body|p|div|meta|title|table|tr|td|form|script|style|link|span|a|br|font|center"
+    r"|img|ul|li|h[1-6])[\s>/]"
+)
+
+
 def looks_like_html(text: str) -> bool:
-    """Whether a saved page is markup rather than a plain-text item."""
+    """Whether a saved page is markup rather than a plain-text item: it opens with markup, or has markup
+    tags in its first 2,000 characters."""
     head = text[:2000].lower()
-    return bool(re.search(r"<(?:!doctype|html|head|body|p|div|meta|title)[\s>]", head))
+    return (head.lstrip().startswith("<") and _MARKUP.search(head) is not None) or bool(
+        re.search(r"<(?:!doctype|html|head|body|p|div|meta|title)[\s>]", head)
+    )
 
 
 def to_item(

@@ -120,7 +120,7 @@ INFO_LABEL = re.compile(
 # Lines after which a page carries no more article text, however text-like what follows.
 END_MARKER = re.compile(
     r"^[【\[（(]?\s*(?:相关阅读|相关新闻|相关文章|延伸阅读|推荐阅读|往期回顾|往期推荐|更多精彩|精彩推荐|猜你喜欢|热门评论"
-    r"|网友评论|相关推荐|热门推荐|为你推荐|为您推荐|推荐视频)\s*[】\]）)]?\s*[:：]?\s*$",
+    r"|网友评论|相关推荐|热门推荐|为你推荐|为您推荐|推荐视频|相关报道|相關報導|相關新聞|延伸閱讀|相關閱讀)\s*[】\]）)]?\s*[:：]?\s*$",
     re.IGNORECASE,
 )
 # The company boilerplate closing a press release: "About Ascom", "About the FDA", 关于我们.
@@ -179,7 +179,8 @@ def classify(block: Block) -> str:
     if density > 0.3:
         # A link list, unless the text beside the links is itself a paragraph (a bulleted summary whose
         # lead-in is a link).
-        unlinked = chars - block.link_chars
+        # (dates and times printed beside each link of a list are no text of their own)
+        unlinked = chars - block.link_chars - sum(map(str.isdigit, text))
         if unlinked >= 100 and density <= 0.7 and SENTENCE_PUNCT.search(text):
             return "good"
         return "bad" if density > 0.5 else "neutral"

@@ -223,6 +223,7 @@ def parse_page(text: str, url: str, *, raw: bytes | None = None, encoding: str |
         return f"unparseable HTML: {exc}"
     if root is None:
         return "empty page"
+    _head_spill(root)
     page = Page(url=url, root=root)
     # One pass over the head-ish elements (wherever they are): meta tags, the first <title>, the first
     # canonical link, scripts (JSON-LD, and the inline ones dates and account names are read from).
@@ -258,6 +259,33 @@ def parse_page(text: str, url: str, *, raw: bytes | None = None, encoding: str |
     page.blocks, page.names = _clean_and_flatten(root, url)
     page.elements = list(page.names)
     return page
+
+
+# What a <head> holds; any other element there is page content the parser failed to place in <body>.
+_HEAD_TAGS = frozenset(["meta", "title", "link", "script", "style", "base", "noscript", "template"])
+
+
+def _head_spill(root: Any) -> None:
+    """Give a page without <body> one, when its content ended up in <head>.
+
+    libxml2 keeps an element it does not know (a CMS's ``<cms:include>``) in <head> when it meets one
+    there, and everything after it nested inside: the whole page is then "head", which no reader sees.
+    Moving the head's elements from the first one that is not head markup into a new <body> restores
+    what a browser shows (browsers start <body> at the first such element)."""
+    if root.find("body") is not None:
+        return
+    head = root.find("head")
+    if head is None:
+        return
+    children = list(head)
+    first = next(
+        (i for i, el in enumerate(children) if isinstance(el.tag, str) and el.tag not in _HEAD_TAGS), None
+    )
+    if first is None:
+        return
+    body = lxml.etree.SubElement(root, "body")
+    for el in children[first:]:
+        body.append(el)
 
 
 def _repaired_utf8(raw: bytes, text: str) -> bytes | None:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from crawler.extract import dates
 from crawler.extract.body import Body
@@ -555,7 +556,42 @@ def _refine_title(page: Page, title: str | None, layout: _Layout) -> tuple[str |
             and not LABEL.search(block.text)
         ):
             return block.text, i  # the <title> text is printed nowhere above the body: it names the site
+    if title is None:
+        # No headline anywhere (no <title>, meta tag or heading tag): a page printing its headline as a
+        # plain line right above the text (old blog, forum and table-layout templates), above the info line
+        # if there is one. The nearest short line there that is not a link (but the post's own), a label, a
+        # date or a sentence.
+        for i in range(layout.start - 1, max(-1, layout.start - 5), -1):
+            block = blocks[i]
+            text = block.text
+            if block.image or not text:
+                continue
+            if LABEL.search(text) or dates.find_date(text):
+                continue  # the info line between headline and text
+            if (
+                4 <= len(text) <= 60
+                and (not block.link_chars or _permalink(page, block))
+                and not text.endswith(("。", "！", "？", ".", "!", "?", "：", ":"))
+            ):
+                return text, i
+            break
     return title, None
+
+
+def _permalink(page: Page, block: Block) -> bool:
+    """A line that is one link to the page itself (the headline of a blog post links to its permalink):
+    the same path up to the extension (``255509.aspx`` and ``255509.html``), or a link named a title."""
+    links = list(block.element.iter("a"))
+    if len(links) != 1:
+        return False
+    link = links[0]
+    if "title" in f"{link.get('class') or ''} {link.get('id') or ''}".lower():
+        return True
+    try:
+        here, there = urlsplit(page.url).path, urlsplit(urljoin(page.url, link.get("href") or "")).path
+    except ValueError:
+        return False
+    return bool(here) and here.rsplit(".", 1)[0] == there.rsplit(".", 1)[0]
 
 
 def _zone(page: Page, layout: _Layout, body: Body | None) -> list[Block]:

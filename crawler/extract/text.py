@@ -21,7 +21,7 @@ def han_count(text: str) -> int:
 #: authors, and their line is no article text. ``role`` tells which; only editors are the item's ``editor``.
 STAFF_LINE = re.compile(
     r"^[（(\[【]?\s*(?P<role>责任编辑|責任編輯|网络编辑|網絡編輯|编辑|編輯|責編|责编|审核|審核|校对|校對|监制|監製|编审|編審)"
-    r"\s*[:：]?\s*(?P<name>[^）)\]】]{0,30}?)\s*[）)\]】]?$"
+    r"\s*[:：]?\s*(?P<name>[^）)\]】|｜:：]{0,30}?)\s*[）)\]】]?$"
 )
 EDITOR_ROLES = frozenset(["责任编辑", "責任編輯", "网络编辑", "網絡編輯", "编辑", "編輯", "責編", "责编"])
 
