@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+from datetime import datetime, tzinfo
 from urllib.parse import urlsplit, urlunsplit
 
 from crawler.extract.decode import decode_html
@@ -138,8 +138,14 @@ def extract(
     rules: SiteRules | None = None,
     fetched_at: str | None = None,
     http_status: int | None = None,
+    tz: tzinfo | None = None,
+    day_first: bool = True,
 ) -> Article | Reject:
-    """Extract one page (HTML in any encoding, or a plain-text item) into an `Article` or a `Reject`."""
+    """Extract one page (HTML in any encoding, or a plain-text item) into an `Article` or a `Reject`.
+
+    ``tz``: the source's time zone, for dates the page prints without an offset (default: Asia/Shanghai
+    for a Chinese page, none for other pages, whose dates without an offset are then left out with a note);
+    ``day_first``: whether the source writes ``01.02.2024`` for the 1st of February."""
     try:
         urlsplit(url or "")
     except ValueError as exc:
@@ -164,7 +170,7 @@ def extract(
         # The fetch time is what relative dates on the page (3小时前) count back from; never a date itself.
         reference = datetime.fromisoformat(fetched_at) if fetched_at else None
         found = (
-            extract_html(text, url, rules, reference, raw=raw, encoding=encoding)
+            extract_html(text, url, rules, reference, raw=raw, encoding=encoding, tz=tz, day_first=day_first)
             if looks_like_html(text)
             else extract_text(text, url)
         )

@@ -7,10 +7,11 @@ is ever filled from the clock: a yearless date needs a reference year from the p
 
 from __future__ import annotations
 
+import email.utils
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -83,8 +84,12 @@ def _cn_number(text: str) -> int:
 
 
 def _build(
-    y: int, mo: int, d: int, hh: int | None, mm: int | None, ss: int | None, tz: timezone, raw: str
+    y: int, mo: int, d: int, hh: int | None, mm: int | None, ss: int | None, tz: tzinfo | None, raw: str
 ) -> ParsedDate | None:
+    """The date at the precision printed; None when it is no date, or when no time zone is known (a date
+    is stored with its offset: one the page does not state and the source does not give is not guessed)."""
+    if tz is None:
+        return None
     try:
         day = date(y, mo, d)
     except ValueError:
@@ -102,7 +107,7 @@ def _meridiem(hour: int, word: str | None) -> int:
     return hour
 
 
-def _zone(text: str | None, default: timezone) -> timezone:
+def _zone(text: str | None, default: tzinfo | None) -> tzinfo | None:
     if not text:
         return default
     if text == "Z":
@@ -112,10 +117,104 @@ def _zone(text: str | None, default: timezone) -> timezone:
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 
 
-def parse_date(text: str | None, tz: timezone = SHANGHAI) -> ParsedDate | None:
-    """The first full date (with its time, if printed) in ``text``; None when there is none."""
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sept", "sep"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?P<mon>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_EN_TIME = (
+    r"(?:,?\s*(?:at\s+)?(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?::(?P<s>\d{2}))?\s*(?P<ampm>[ap]\.?\s?m\.?)?"
+    r"(?:\s*(?P<zone>GMT|UTC|Z|[+-]\d{2}:?\d{2}))?)?"
+)
+# November 18, 2024 · Nov. 18, 2024 5:30 p.m. · 18 November 2024 · 18th Nov 2024, 10:20 (English forms)
+_EN_MDY = re.compile(
+    r"(?<![A-Za-z])"
+    + _MONTH
+    + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d{2})(?!\d)"
+    + _EN_TIME,
+    re.IGNORECASE,
+)
+_EN_DMY = re.compile(
+    r"(?<!\d)(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    + _MONTH
+    + r",?\s+(?P<y>(?:19|20)\d{2})(?!\d)"
+    + _EN_TIME,
+    re.IGNORECASE,
+)
+# 18.11.2024 or 11/18/2024: which number is the day is the source's convention (``day_first``), unless one
+# of them cannot be a month.
+_NUMERIC_DMY = re.compile(r"(?<![\d.])(\d{1,2})([./])(\d{1,2})\2((?:19|20)\d{2})(?![\d.])")
+# RFC 822 / 2822 (feeds, HTTP headers): Mon, 18 Nov 2024 10:20:00 GMT
+_RFC822 = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s+\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{2}:\d{2}(?::\d{2})?\s+(?:[A-Z]{1,5}|[+-]\d{4})"
+)
+
+
+def _english(m: re.Match[str], tz: tzinfo | None) -> ParsedDate | None:
+    hour = int(m["h"]) if m["h"] else None
+    if hour is not None and m["ampm"]:
+        pm = m["ampm"].lower().startswith("p")
+        if hour > 12:
+            return None
+        hour = (hour % 12) + (12 if pm else 0)
+    zone = m["zone"]
+    where = UTC if zone and zone.upper() in ("GMT", "UTC", "Z") else _zone(zone, tz) if zone else tz
+    return _build(
+        int(m["y"]),
+        _MONTHS[m["mon"].lower()],
+        int(m["d"]),
+        hour,
+        int(m["mi"]) if m["mi"] else None,
+        int(m["s"]) if m["s"] else None,
+        where,
+        m.group(0).strip(),
+    )
+
+
+def _numeric(m: re.Match[str], tz: tzinfo | None, day_first: bool) -> ParsedDate | None:
+    a, b, y = int(m[1]), int(m[3]), int(m[4])
+    if a > 12 and b <= 12:
+        day, month = a, b
+    elif b > 12 and a <= 12:
+        day, month = b, a
+    else:
+        day, month = (a, b) if day_first else (b, a)
+    return _build(y, month, day, None, None, None, tz, m.group(0))
+
+
+def parse_date(text: str | None, tz: tzinfo | None = SHANGHAI, day_first: bool = True) -> ParsedDate | None:
+    """The first full date (with its time, if printed) in ``text``; None when there is none.
+
+    ``tz``: the source's time zone, for a date printed without an offset (None: such a date is not
+    taken); ``day_first``: whether ``01.02.2024`` is the 1st of February (Europe, China's few numeric
+    forms) or January 2nd (the United States)."""
     if not text:
         return None
+    m = _RFC822.search(text)
+    if m:
+        try:
+            moment = email.utils.parsedate_to_datetime(m.group(0))
+        except (TypeError, ValueError):
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return ParsedDate(moment.isoformat(), "second", m.group(0))
     m = _FULL.search(text)
     if m:
         y, mo, d, meridiem, hh, mm, ss, zone = m.groups()
@@ -140,10 +239,16 @@ def parse_date(text: str | None, tz: timezone = SHANGHAI) -> ParsedDate | None:
     m = _COMPACT.search(text)
     if m and re.fullmatch(r"\s*\d{8}\s*", text):
         return _build(int(m[1]), int(m[2]), int(m[3]), None, None, None, tz, m.group(0))
-    return None
+    if not text.isascii() and not re.search(r"[A-Za-z]{3}", text):
+        return None  # (the English forms need a month name, or digits with dots or slashes)
+    m = _EN_MDY.search(text) or _EN_DMY.search(text)
+    if m:
+        return _english(m, tz)
+    m = _NUMERIC_DMY.search(text)
+    return _numeric(m, tz, day_first) if m else None
 
 
-def parse_yearless(text: str | None, year: int, tz: timezone = SHANGHAI) -> ParsedDate | None:
+def parse_yearless(text: str | None, year: int, tz: tzinfo | None = SHANGHAI) -> ParsedDate | None:
     """A date printed without its year (``9月1日上午``), placed in ``year``, which the caller takes from
     the page (its own date or a year printed in the text), never from the clock."""
     if not text:
@@ -160,7 +265,7 @@ def year_in_text(text: str) -> int | None:
     return int(m[1]) if m else None
 
 
-def date_from_url(url: str, tz: timezone = SHANGHAI) -> ParsedDate | None:
+def date_from_url(url: str, tz: tzinfo | None = SHANGHAI) -> ParsedDate | None:
     """A date encoded in a URL path (``/2021-09/01/``, ``t20210901_``, ``/art/2021/9/1/``)."""
     for pattern in _URL_DATES:
         m = pattern.search(url or "")
@@ -197,7 +302,7 @@ def _at_word_start(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str
         pos = m.end()
 
 
-def parse_short(text: str | None, year: int | None = None, tz: timezone = SHANGHAI) -> ParsedDate | None:
+def parse_short(text: str | None, year: int | None = None, tz: tzinfo | None = SHANGHAI) -> ParsedDate | None:
     """Compact info-line forms: ``18-03-08 23:16`` (two-digit year), ``2019 09/07 19:02`` (year apart) and,
     when the page gives a reference ``year``, the yearless ``10-08 12:00``."""
     if not text:
@@ -226,16 +331,16 @@ def parse_short(text: str | None, year: int | None = None, tz: timezone = SHANGH
     return None
 
 
-def from_epoch(seconds: int, tz: timezone = SHANGHAI, raw: str = "") -> ParsedDate | None:
+def from_epoch(seconds: int, tz: tzinfo | None = SHANGHAI, raw: str = "") -> ParsedDate | None:
     """A Unix time stamp as a date in ``tz``."""
     try:
-        moment = datetime.fromtimestamp(seconds, tz)
+        moment = datetime.fromtimestamp(seconds, tz or UTC)
     except (OverflowError, OSError, ValueError):
         return None
     return ParsedDate(moment.isoformat(), "second", raw or str(seconds))
 
 
-def date_from_script(script: str | None, tz: timezone = SHANGHAI) -> ParsedDate | None:
+def date_from_script(script: str | None, tz: tzinfo | None = SHANGHAI) -> ParsedDate | None:
     """A publication time set by the page's own inline JavaScript: WeChat's ``var ct = "1659274471"``
     (epoch seconds) or ``pubtime: "2024-05-13 06:16:25"``-style variables."""
     if not script:
@@ -274,7 +379,7 @@ _DAYS_BACK = {"今天": 0, "今日": 0, "today": 0, "昨天": 1, "昨日": 1, "y
 
 
 def parse_relative(
-    text: str | None, reference: datetime | None, tz: timezone = SHANGHAI
+    text: str | None, reference: datetime | None, tz: tzinfo | None = SHANGHAI
 ) -> ParsedDate | None:
     """``3小时前``, ``昨天 10:20``, ``2 days ago`` resolved against ``reference``: the time the page was
     fetched, which is what the page's "ago" counts from. Without a reference nothing is resolved."""

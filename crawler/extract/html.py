@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin
 
@@ -90,10 +90,13 @@ def extract_html(
     *,
     raw: bytes | None = None,
     encoding: str | None = None,
+    tz: tzinfo | None = None,
+    day_first: bool = True,
 ) -> Extracted:
     """Extract an article from decoded HTML. Never raises on bad markup: problems become ``reject``/notes.
 
-    ``raw``/``encoding``: the bytes the text was decoded from and how, if it was (see `parse_page`)."""
+    ``raw``/``encoding``: the bytes the text was decoded from and how, if it was (see `parse_page`);
+    ``tz``/``day_first``: the source's date conventions (see `find_metadata`)."""
     out = Extracted(url=url)
     parsed = parse_page(text, url, raw=raw, encoding=encoding)
     if isinstance(parsed, str):
@@ -143,7 +146,7 @@ def extract_html(
     if found_by_rules:
         rule_notes.insert(0, f"rules found: {', '.join(found_by_rules)}")
 
-    meta = find_metadata(page, title, title_el, body, found, reference)
+    meta = find_metadata(page, title, title_el, body, found, reference, tz, day_first)
     out.title = meta.title
     out.authors = meta.authors
     out.editor = meta.editor

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -698,12 +698,19 @@ def find_metadata(
     body: Body | None,
     rules: dict[str, str | None],
     reference: datetime | None = None,
+    tz: tzinfo | None = None,
+    day_first: bool = True,
 ) -> Metadata:
-    """Metadata of the article; ``rules`` holds what the source's selectors found (or None)."""
+    """Metadata of the article; ``rules`` holds what the source's selectors found (or None).
+
+    ``tz``: the source's time zone for dates printed without an offset; when not given, Asia/Shanghai for
+    a Chinese page and none for others (their dates without an offset are then not taken: see `dates`)."""
     layout = _locate(page, title, title_el, body)
     if not rules.get("title"):
         title, layout.title = _refine_title(page, title, layout)
     out = Metadata(title=clean_pinyin(title) if title else None)
+    if tz is None and HAN_CHAR.search((title or "") + " ".join(body.paragraphs[:1] if body else [])):
+        tz = dates.SHANGHAI
     meta = page.meta
     sites = _site_names(page) + _title_suffixes(page)
 
@@ -905,19 +912,21 @@ def find_metadata(
     out.authors = [clean_pinyin(a) for a in authors]
 
     # --- publication date ----------------------------------------------------------------------------
-    found, how = _date(page, rules.get("published"), zone, head, tail_lines, layout)
+    found, how = _date(page, rules.get("published"), zone, head, tail_lines, layout, tz, day_first)
     if found is None and body and body.paragraphs:
-        url_date = dates.date_from_url(page.url)
+        url_date = dates.date_from_url(page.url, tz)
         year = int(url_date.value[:4]) if url_date else dates.year_in_text(" ".join(body.paragraphs[:3]))
         if year:
-            found = dates.parse_yearless(" ".join(body.paragraphs[:1]), year)
+            found = dates.parse_yearless(" ".join(body.paragraphs[:1]), year, tz)
             how = f"yearless date in text, year {year} from the page" if found else how
-    if found is None and reference is not None:
-        found = dates.parse_relative(head, reference)
+    if found is None and reference is not None and tz is not None:
+        found = dates.parse_relative(head, reference, tz)
         how = f"relative date ({found.raw}) counted back from the fetch time" if found else how
     if found:
         out.published = found
         out.notes.append(f"published: {how}")
+    elif tz is None and dates.parse_date(head, UTC, day_first):
+        out.notes.append("published: the date printed has no time zone, and the source gives none")
     elif dates.mentions_relative(head):
         out.notes.append("published: only a relative date on the page, and no fetch time to count back from")
     else:
@@ -950,16 +959,16 @@ REFERENCE_META = (
 )
 
 
-def _reference_year(page: Page) -> int | None:
+def _reference_year(page: Page, tz: tzinfo | None) -> int | None:
     for key in REFERENCE_META:
-        found = dates.parse_date(page.meta.get(key))
+        found = dates.parse_date(page.meta.get(key), tz)
         if found:
             return int(found.value[:4])
     modified = page.ld.get("dateModified")
-    found = dates.parse_date(modified) if isinstance(modified, str) else None
+    found = dates.parse_date(modified, tz) if isinstance(modified, str) else None
     if found:
         return int(found.value[:4])
-    found = dates.date_from_url(page.url)
+    found = dates.date_from_url(page.url, tz)
     return int(found.value[:4]) if found else None
 
 
@@ -970,45 +979,47 @@ def _date(
     head: str,
     tail_lines: list[str],
     layout: _Layout,
+    tz: tzinfo | None,
+    day_first: bool,
 ) -> tuple[dates.ParsedDate | None, str]:
-    found = dates.parse_date(rule_value)
+    found = dates.parse_date(rule_value, tz, day_first)
     if found:
         return found, "site rule"
     for key in DATE_META:
-        found = dates.parse_date(page.meta.get(key))
+        found = dates.parse_date(page.meta.get(key), tz, day_first)
         if found:
             return found, "meta " + key
     if isinstance(page.ld.get("datePublished"), str):
-        found = dates.parse_date(page.ld["datePublished"])
+        found = dates.parse_date(page.ld["datePublished"], tz, day_first)
         if found:
             return found, "json-ld"
     for text, _ in zone:
-        found = dates.parse_date(text)
+        found = dates.parse_date(text, tz, day_first)
         if found:
             return found, "info line"
-    found = dates.parse_date(head)
+    found = dates.parse_date(head, tz, day_first)
     if found:
         return found, "info line"
-    found = dates.parse_short(head, _reference_year(page))
+    found = dates.parse_short(head, _reference_year(page, tz), tz)
     if found:
         return found, "info line (short form)"
-    found = dates.date_from_script(page.scripts)
+    found = dates.date_from_script(page.scripts, tz)
     if found:
         return found, "page script"
-    found = dates.date_from_url(page.url)
+    found = dates.date_from_url(page.url, tz)
     if found:
         return found, "url"
     # A date on a short line of its own right after the body is the article's; a date inside a longer line
     # there (a reference, a related story) is not.
     for line in tail_lines:
-        found = dates.parse_date(line) if len(line) <= 40 else None
+        found = dates.parse_date(line, tz, day_first) if len(line) <= 40 else None
         if found and len(found.raw) >= 0.4 * len(line):
             return found, "after the body"
     if layout.end is not None:
         for block in page.blocks[layout.end + 1 : layout.end + 40]:
             text = block.text
             if len(text) <= 120 and AFTER_BODY_DATE.search(text):
-                found = dates.parse_date(text)
+                found = dates.parse_date(text, tz, day_first)
                 if found:
                     return found, "labelled date below the body"
     return None, ""

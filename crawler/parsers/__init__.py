@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from datetime import tzinfo
 from functools import partial
 from typing import Any
 
@@ -12,8 +13,11 @@ from crawler.extract import SiteRules, extract
 from crawler.items import Article, Reject
 
 
-def site_parser(slug: str, rules: SiteRules) -> Callable[..., Article | Reject]:
-    """A source's page parser: the extraction engine with the source's slug and site rules.
+def site_parser(
+    slug: str, rules: SiteRules, *, tz: tzinfo | None = None, day_first: bool = True
+) -> Callable[..., Article | Reject]:
+    """A source's page parser: the extraction engine with the source's slug, site rules and date
+    conventions (``tz``: its time zone, for dates printed without an offset; default as `extract`).
 
     ``parse_article(body, url, *, content_type=None, fetched_at=None, http_status=None)`` takes the page's
     bytes as fetched (any encoding) and returns an `Article`, or a `Reject` with the reason.
@@ -35,6 +39,8 @@ def site_parser(slug: str, rules: SiteRules) -> Callable[..., Article | Reject]:
             rules=rules,
             fetched_at=fetched_at,
             http_status=http_status,
+            tz=tz,
+            day_first=day_first,
         )
 
     parse_article.__doc__ = f"One page of {slug} → an `Article`, or a `Reject` with the reason."

@@ -38,7 +38,7 @@ RULES = SiteRules(
 )
 
 
-parse_article = site_parser(SLUG, RULES)
+parse_article = site_parser(SLUG, RULES, tz=LONDON)
 
 
 def _labels(values: Any) -> list[str]:
