@@ -103,6 +103,13 @@ def run_gne_body(text: str, url: str) -> dict[str, Any]:
     return {"body": GeneralNewsExtractor().extract(text).get("content") or ""}
 
 
+def run_htmldate(data: bytes, url: str) -> dict[str, Any]:
+    """htmldate's publication date (original, not last-modified), for the date column only."""
+    from htmldate import find_date
+
+    return {"published": find_date(data, url=url or None, original_date=True, outputformat="%Y-%m-%d")}
+
+
 def run_readability_body(text: str, url: str) -> dict[str, Any]:
     import lxml.html
     from readability import Document
@@ -117,6 +124,7 @@ SYSTEMS: dict[str, tuple[Any, Any]] = {
     "trafilatura": (run_trafilatura, run_trafilatura_body),
     "gne": (run_gne, run_gne_body),
     "readability": (None, run_readability_body),
+    "htmldate": (run_htmldate, None),
 }
 
 # The sets added for the unseen-page work: a page whose file name's SHA-256 starts with 0-4 (5 of 16, about a
@@ -313,6 +321,8 @@ def bench_bodies(
 
     for name in systems:
         run = SYSTEMS[name][1]
+        if run is None:
+            continue
         results, seconds, _ = _time_calls(run, inputs if name == "project" else texts)
         report(name, [r.get("body") or "" for r in results], seconds)
     if "trafilatura" in systems:
@@ -451,7 +461,7 @@ SETS: dict[str, tuple[str | None, bool]] = {
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default=os.environ.get("FOODNEWS_SHARED", str(ROOT.parent / "shared")))
-    ap.add_argument("--systems", default="project,trafilatura,gne,readability")
+    ap.add_argument("--systems", default="project,trafilatura,gne,readability,htmldate")
     ap.add_argument("--sets", default=",".join(SETS), help="corpus sets to measure, comma-separated")
     ap.add_argument(
         "--misses", action="store_true", help="list the engine's misses (never on a set-aside page)"

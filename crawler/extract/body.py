@@ -39,11 +39,8 @@ KNOWN_BODY = (
     "#UCAP-CONTENT",
     ".pages_content",
     "#ozoom",
-    "#js_content",
-    ".rich_media_content",
     ".article-content",
     ".art_content",
-    "#artibody",
     ".post_body",
     ".article_content",
     ".articleContent",
@@ -141,9 +138,7 @@ UNLIKELY = re.compile(
     r"|toolbar|tags?(?![a-z])|share|social|widget|aside|remen|paihang)",
     re.IGNORECASE,
 )
-LIKELY = re.compile(
-    r"article|content|main|post|text|body|entry|story|detail|zoom|TRS_|artibody", re.IGNORECASE
-)
+LIKELY = re.compile(r"article|content|main|post|text|body|entry|story|detail|zoom|TRS_", re.IGNORECASE)
 
 
 @dataclass

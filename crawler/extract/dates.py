@@ -341,7 +341,7 @@ def from_epoch(seconds: int, tz: tzinfo | None = SHANGHAI, raw: str = "") -> Par
 
 
 def date_from_script(script: str | None, tz: tzinfo | None = SHANGHAI) -> ParsedDate | None:
-    """A publication time set by the page's own inline JavaScript: WeChat's ``var ct = "1659274471"``
+    """A publication time set by the page's own inline JavaScript: ``var ct = "1659274471"``
     (epoch seconds) or ``pubtime: "2024-05-13 06:16:25"``-style variables."""
     if not script:
         return None

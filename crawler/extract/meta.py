@@ -156,7 +156,6 @@ NOT_AUTHOR_MARK = re.compile(
     r"|time|date|more|social|share|facebook|twitter|weibo|weixin",
     re.IGNORECASE,
 )
-WECHAT_NICKNAME = re.compile(r"""\bvar\s+nickname\s*=\s*(?:htmlDecode\()?["']([^"']{2,30})["']""")
 SENTENCE = re.compile(r"[，。！？；,!?;]")
 _PERSON_LATIN = re.compile(r"^[A-Za-z][A-Za-z0-9 .'_-]{1,29}$")
 _HAN_NAME = re.compile(rf"^[{HAN}]{{2,4}}$|^[{HAN}]{{1,8}}·[{HAN}·]{{1,12}}$")
@@ -339,7 +338,7 @@ def _name_shaped(name: str) -> bool:
 
 
 def _marked_authors(element: Any, text: str, site_names: list[str] | tuple[str, ...]) -> list[str]:
-    """Names inside an info line that the markup marks as the author (WeChat's ``#js_author_name``,
+    """Names inside an info line that the markup marks as the author (an id or class naming the author,
     ``<span class="author">``, ``<a rel="author">``, a link to ``/author/123/``): those of the first such
     element that holds a person-shaped name, so a place or a link beside it (``Reuters, London``,
     ``View more articles``) is not taken."""
@@ -898,8 +897,7 @@ def find_metadata(
                     break
     organization = organization or _logo_source(page, layout)
     if not organization:
-        m = WECHAT_NICKNAME.search(page.scripts)
-        organization = m[1] if m else meta.get("mediaid")
+        organization = meta.get("mediaid")
     if dateline and dateline.organization and (not organization or _is_site_itself(organization, meta)):
         organization = dateline.organization
     if not organization and press and press.own_staff:
