@@ -75,8 +75,10 @@ def canonicalize_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", "&".join(kept), ""))
 
 
-# Elements a page's markup opens with, even a fragment saved without <html> (old table layouts start with
-# <table>, CMS pages with a <script> or <form>).
+# Tags only a document has: a text that has one in its first 2,000 characters is markup.
+_DOCUMENT = re.compile(r"<(?:!doctype|html|head|body|p|div|meta|title)[\s>]")
+# Elements a fragment saved without <html> opens with (old table layouts start with <table>, CMS pages with
+# a <script> or <form>): a text that starts with "<" and has one of them is markup too.
 _MARKUP = re.compile(
     r"<(?:!doctype|html|head|body|p|div|meta|title|table|tr|td|form|script|style|link|span|a|br|font|center"
     r"|img|ul|li|h[1-6])[\s>/]"
@@ -84,12 +86,11 @@ _MARKUP = re.compile(
 
 
 def looks_like_html(text: str) -> bool:
-    """Whether a saved page is markup rather than a plain-text item: it opens with markup, or has markup
-    tags in its first 2,000 characters."""
+    """Whether a saved page is markup rather than a plain-text item."""
     head = text[:2000].lower()
-    return (head.lstrip().startswith("<") and _MARKUP.search(head) is not None) or bool(
-        re.search(r"<(?:!doctype|html|head|body|p|div|meta|title)[\s>]", head)
-    )
+    if _DOCUMENT.search(head):
+        return True
+    return head.lstrip().startswith("<") and _MARKUP.search(head) is not None
 
 
 def to_item(

@@ -110,9 +110,11 @@ def read_byline(text: str) -> PressByline | None:
     for part in parts:
         if _PHOTO.search(part):
             return None  # a photo credit: 記者某某／攝影
-        if _FILED.match(part) or _OWN_NEWS.match(part):
+        if _OWN_NEWS.match(part):
+            filed = own = True
+            continue
+        if _FILED.match(part):
             filed = True
-            own = own or bool(_OWN_NEWS.match(part))
             continue
         reporter = _REPORTER.match(part)
         if reporter:

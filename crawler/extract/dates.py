@@ -175,7 +175,7 @@ def _english(m: re.Match[str], tz: tzinfo | None) -> ParsedDate | None:
             return None
         hour = (hour % 12) + (12 if pm else 0)
     zone = m["zone"]
-    where = UTC if zone and zone.upper() in ("GMT", "UTC", "Z") else _zone(zone, tz) if zone else tz
+    where = UTC if zone and zone.upper() in ("GMT", "UTC") else _zone(zone, tz)
     return _build(
         int(m["y"]),
         _MONTHS[m["mon"].lower()],
@@ -240,7 +240,7 @@ def parse_date(text: str | None, tz: tzinfo | None = SHANGHAI, day_first: bool =
     if m and re.fullmatch(r"\s*\d{8}\s*", text):
         return _build(int(m[1]), int(m[2]), int(m[3]), None, None, None, tz, m.group(0))
     if not text.isascii() and not re.search(r"[A-Za-z]{3}", text):
-        return None  # (the English forms need a month name, or digits with dots or slashes)
+        return None  # Chinese text without a Latin word: no English or day-month-year form is tried
     m = _EN_MDY.search(text) or _EN_DMY.search(text)
     if m:
         return _english(m, tz)

@@ -584,7 +584,7 @@ def _permalink(page: Page, block: Block) -> bool:
     if len(links) != 1:
         return False
     link = links[0]
-    if "title" in f"{link.get('class') or ''} {link.get('id') or ''}".lower():
+    if "title" in page.class_id(link).lower():
         return True
     try:
         here, there = urlsplit(page.url).path, urlsplit(urljoin(page.url, link.get("href") or "")).path
