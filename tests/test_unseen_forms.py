@@ -157,3 +157,44 @@ def test_a_related_stories_heading_ends_the_text() -> None:
     item = extract(page, "http://news.example.com.cn/a/1.html")
     assert isinstance(item, Article), item
     assert "某某县" not in item.body
+
+
+def test_the_headline_restated_above_the_text_is_not_text() -> None:
+    """A video news page prints the headline again, worded a little longer, above the text."""
+    page = (
+        "<html><head><title>某某市食品抽检结果9月1日起公布</title></head><body>"
+        "<h1>某某市食品抽检结果9月1日起公布</h1>"
+        f"<div class='text'><p>某某市食品抽检结果9月1日起网站10:00公布</p>{ZH_TEXT}</div></body></html>"
+    )
+    item = extract(page, "http://news.example.com.cn/a/1.html")
+    assert isinstance(item, Article), item
+    assert item.body.startswith("近日，某某市")
+
+
+def test_a_standfirst_restating_the_headline_stays_text() -> None:
+    headline = (
+        "Agency recalls snack bars sold in shops across the country after tests find undeclared peanuts"
+    )
+    standfirst = (
+        "Agency recalls snack bars sold in shops across the whole country after its tests found peanuts."
+    )
+    page = (
+        f"<html><head><title>{headline}</title></head><body><article><h1>{headline}</h1>"
+        f"<p>{standfirst}</p><figure><img src='/p.jpg'></figure>{EN_TEXT}</article></body></html>"
+    )
+    item = extract(page, "https://agency.example.uk/news/recall", tz=LONDON)
+    assert isinstance(item, Article), item
+    assert item.body.startswith(standfirst)
+
+
+def test_player_lines_above_the_text_are_not_its_opening() -> None:
+    player = (
+        "<p>00:00</p><p>很抱歉，当前视频播放失败</p><p>错误代码：QVS.4100</p><p>时长：01:45建议WIFI下打开</p>"
+    )
+    page = (
+        "<html><head><title>某某市通报食品抽检结果</title></head><body><h1>某某市通报食品抽检结果</h1>"
+        f"<div class='text'>{player}{ZH_TEXT}</div></body></html>"
+    )
+    item = extract(page, "http://news.example.com.cn/a/1.html")
+    assert isinstance(item, Article), item
+    assert item.body.startswith("近日，某某市")

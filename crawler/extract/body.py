@@ -13,6 +13,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import lru_cache
 from itertools import accumulate, repeat
 from operator import add
@@ -487,9 +488,11 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
     """The article body of a page; ``rule_container`` is an element a source's rules picked."""
     classes = [classify(b) for b in page.blocks]
     if title_text:
-        # The headline repeated above the body is not body text, however sentence-like.
+        # The headline repeated above the body is not body text, however sentence-like, nor is the
+        # headline restated in other words (a longer or shorter version of it: ``…起电影频道22:00播出``).
         classes = [
-            "neutral" if b.text == title_text else k for b, k in zip(page.blocks, classes, strict=True)
+            "neutral" if k == "good" and _restates(b.text, title_text) else k
+            for b, k in zip(page.blocks, classes, strict=True)
         ]
     # Captions are not body text, and neither is the page's <h1> (the headline, even where the title found
     # is worded otherwise): they may sit in the article, but it does not start or end with them.
@@ -548,7 +551,13 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
     j = first
     while j > 0 and first - j < 8:
         block, kind = members[j - 1]
-        if kind == "bad" or block.image or block.heading or not _texty(block.text, title_text):
+        if (
+            kind == "bad"
+            or block.image
+            or block.heading
+            or not _texty(block.text, title_text)
+            or (len(block.text) <= 30 and KEY_VALUE.match(block.text))
+        ):
             break
         j -= 1
         if _sentence_like(block.text, title_text) or CN_PUNCT.search(block.text):
@@ -647,6 +656,19 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
     return body
 
 
+def _restates(text: str, title: str) -> bool:
+    """A line that is the headline, or the headline restated: it starts like it, most of it is the
+    headline's characters in order, and like a headline it is no sentence (a standfirst that restates the
+    headline ends in a full stop, and is text of the article)."""
+    if text == title:
+        return True
+    if len(text) > 2 * len(title) or len(text) < len(title) // 2 or text[:4] != title[:4]:
+        return False
+    if END_PUNCT.search(text):
+        return False
+    return SequenceMatcher(None, title, text, autojunk=False).ratio() >= 0.75
+
+
 def _junk(block: Block, kind: str, title: str | None) -> bool:
     """A line that is neither text nor a heading: player controls, counters, stray labels."""
     if kind == "bad":
@@ -687,6 +709,9 @@ def _main_cluster(members: list[tuple[Block, str]], title: str | None) -> list[t
 
 
 CN_PUNCT = re.compile(r"[，。！？；]")
+# A short "key: value" line (时长：01:45, 错误代码：QVS.4100, Updated: 10:20): a label, metadata or a
+# widget's line. Right above the text it is not the article's opening.
+KEY_VALUE = re.compile(r"^[^\s:：，。,.]{1,6}\s*[:：]\s*\S")
 
 
 def _texty(text: str, title: str | None) -> bool:
