@@ -409,6 +409,98 @@ def choose_container(page: Page, classes: list[str]) -> Any:
     return min(candidates, key=lambda el: sizes.get(el, 0))
 
 
+def belonging(
+    page: Page, classes: list[str], container: Any, title: str | None, title_el: Any, how: str
+) -> tuple[Any, str]:
+    """The container of the text that belongs to the headline, where the densest one holds another story.
+
+    A page names its article in JSON-LD (``articleBody``) or prints its headline right above it: a
+    container that holds none of the ``articleBody`` while another part of the page does, or whose text
+    ends before the headline, or starts after other text under the headline with a heading, link list or
+    "related" line between, is a neighbouring story (a recommended feature, a sidebar), however long. The
+    text under the headline is then the body: the best of the elements holding its first paragraph that
+    do not also hold the other story."""
+    blocks = page.blocks
+    inside = set(container.iter())
+    named = page.ld.get("articleBody")
+    if isinstance(named, str) and len(named) >= 50:
+        stated = "".join(named.split())
+        matched = [
+            i
+            for i, (b, k) in enumerate(zip(blocks, classes, strict=True))
+            if k == "good" and "".join(b.text.split()) in stated
+        ]
+        if matched and not any(blocks[i].element in inside for i in matched):
+            alternative = _holder(page, classes, matched[0], container)
+            if alternative is not None:
+                return alternative, how + ", the story JSON-LD articleBody names"
+    anchor = _anchor(page, title, title_el)
+    if anchor is None or blocks[anchor].element in inside:
+        return container, how
+    goods = [i for i, k in enumerate(classes) if k == "good"]
+    own = [i for i in goods if blocks[i].element in inside]
+    if not own:
+        return container, how
+    after = [i for i in goods if anchor < i < anchor + 20 and blocks[i].element not in inside]
+    if own[-1] < anchor:
+        reason = "the densest text ends before the headline"
+    elif after and after[0] < own[0] and _separated(blocks, classes, after, own[0]):
+        reason = "the densest text is another story after the one under the headline"
+    else:
+        return container, how
+    alternative = _holder(page, classes, after[0], container) if after else None
+    if alternative is None:
+        return container, how
+    return alternative, f"{how}, text under the headline ({reason})"
+
+
+def _anchor(page: Page, title: str | None, title_el: Any) -> int | None:
+    """The index of the headline's block: its element, or the one unlinked line printing it exactly."""
+    if title_el is not None:
+        for i, block in enumerate(page.blocks):
+            if block.element is title_el:
+                return i
+    if title:
+        printed = [i for i, b in enumerate(page.blocks) if b.text == title and not b.link_chars]
+        if len(printed) == 1:
+            return printed[0]
+    return None
+
+
+def _separated(blocks: list[Block], classes: list[str], before: list[int], start: int) -> bool:
+    """Whether, between the text under the headline (``before``, up to ``start``) and the text at
+    ``start``, the page prints what opens another story: a heading, a link list, a "related" line."""
+    gap = [i for i in before if i < start]
+    chars = sum(blocks[i].chars for i in gap)
+    if chars < 80:
+        return False  # a standfirst or a summary box above the text: the same story
+    return any(
+        classes[i] == "bad" or blocks[i].heading or END_MARKER.match(blocks[i].text)
+        for i in range(gap[-1] + 1, start)
+    )
+
+
+def _holder(page: Page, classes: list[str], first: int, other: Any) -> Any:
+    """The element holding block ``first`` whose good text most outweighs its bad text, among those that
+    do not hold ``other``: None when that text is too slight to be an article."""
+    values = [
+        b.chars if k == "good" else -b.chars if k == "bad" else 0
+        for b, k in zip(page.blocks, classes, strict=True)
+    ]
+    score = tree_sums(page, values)
+    excluded = {other, *other.iterancestors()}
+    best: tuple[float, Any] | None = None
+    el = page.blocks[first].element
+    while el is not None and el not in excluded:
+        value = score.get(el, 0.0)
+        if best is None or value > best[0] * 1.03:
+            best = (value, el)
+        el = el.getparent()
+    if best is None or best[0] < 60:
+        return None
+    return best[1]
+
+
 _KNOWN_IDS = {q[1:]: i for i, q in enumerate(KNOWN_BODY) if q.startswith("#")}
 _KNOWN_CLASSES = {q[1:]: i for i, q in enumerate(KNOWN_BODY) if q.startswith(".")}
 
@@ -484,8 +576,11 @@ def _caption_like(block: Block, text: str, caption: bool) -> bool:
     )
 
 
-def find_body(page: Page, rule_container: Any = None, title_text: str | None = None) -> Body | None:
-    """The article body of a page; ``rule_container`` is an element a source's rules picked."""
+def find_body(
+    page: Page, rule_container: Any = None, title_text: str | None = None, title_el: Any = None
+) -> Body | None:
+    """The article body of a page; ``rule_container`` is an element a source's rules picked, ``title_el``
+    the element printing the headline (the body is the text that belongs to it: see `belonging`)."""
     classes = [classify(b) for b in page.blocks]
     if title_text:
         # The headline repeated above the body is not body text, however sentence-like, nor is the
@@ -529,6 +624,8 @@ def find_body(page: Page, rule_container: Any = None, title_text: str | None = N
             container = el if chars >= 30 else None
     if container is None:
         container, how = choose_container(page, classes), "density"
+        if container is not None:
+            container, how = belonging(page, classes, container, title_text, title_el, how)
     if container is None:
         return None
     if inside_of is not container:

@@ -118,7 +118,7 @@ def extract_html(
     title, title_el = find_title(page, found["title"])
     if rules.title and found["title"]:
         title_el = next((el for el in _select(sel, rules.title) if not isinstance(el, str)), None)
-    body = find_body(page, rule_body, title)
+    body = find_body(page, rule_body, title, title_el)
 
     visible = " ".join(b.text for b in page.blocks[:60])
     error = ERROR_PAGE.search(f"{title or ''} {page.page_title}")
