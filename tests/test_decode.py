@@ -49,3 +49,33 @@ def test_header_charset_wins_over_nothing() -> None:
     page = _page(SIMPLIFIED, None)
     text, encoding = decode_html(page.encode("gbk"), "text/html; charset=GBK")
     assert text == page and encoding == "gb18030"
+
+
+def _big5_plain(text: str) -> bool:
+    """The character-by-character count that `decode._looks_like_big5` does in C."""
+    wide = [c for c in text[:30000] if "\u4e00" <= c <= "\u9fff"][:3000]
+    if len(wide) < 20:
+        return False
+    rare = sum(1 for c in wide if len(e := c.encode("gb18030")) == 2 and e[1] < 0xA1)
+    return rare > 0.2 * len(wide)
+
+
+def test_the_fast_big5_count_equals_the_plain_one() -> None:
+    import random
+
+    from crawler.extract.decode import _looks_like_big5
+
+    rng = random.Random(7)
+    common = "".join(chr(c) for c in range(0x4E00, 0x9FFF + 1))
+    # every ideograph, then mixes from mostly-GBK-common to mostly-rare second bytes, with Latin text
+    samples = [
+        common,
+        *("".join(rng.choice(common) for _ in range(n)) + "abc 123" for n in (10, 25, 400, 5000)),
+    ]
+    big5 = "食品安全監督抽檢結果公告".encode("big5").decode("gb18030", errors="replace") * 30
+    samples.append(big5)
+    for text in samples:
+        assert _looks_like_big5(text) == _big5_plain(text)
+    assert _looks_like_big5(big5)
+    rare_only = "".join(c for c in common if c <= "\u9fa5" and c.encode("gb18030")[1] < 0xA1)
+    assert _looks_like_big5(rare_only) and _big5_plain(rare_only)

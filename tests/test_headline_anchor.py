@@ -88,3 +88,27 @@ def test_the_story_the_json_ld_article_body_names_is_the_body() -> None:
         head=f'<script type="application/ld+json">{json.dumps(ld, ensure_ascii=False)}</script>',
     )
     assert _article(html).body.split("\n\n") == SHORT
+
+
+def test_a_standfirst_set_off_by_a_picture_is_the_same_story() -> None:
+    """English pages print a one-paragraph standfirst under the headline, then a picture and the text in
+    another element: the standfirst does not take the body from the text."""
+    standfirst = (
+        "The regulator has told shoppers not to eat a range of frozen berries after tests found traces of a "
+        "virus in two batches sold across the country."
+    )
+    text = [
+        f"Paragraph {n}: the agency said the recall was precautionary, that no illness had been reported so "
+        "far, and that shops had been asked to take the affected packs off their shelves at once."
+        for n in range(1, 7)
+    ]
+    html = (
+        "<html><head><title>Frozen berries recalled | Example Agency</title></head><body>"
+        f"<div class='top'><h1>Frozen berries recalled</h1><p class='dek'>{standfirst}</p></div>"
+        "<div class='share'>"
+        + "".join(f"<a href='/s/{i}'>Share on network {i}</a> " for i in range(30))
+        + "</div>"
+        f"<div class='story'><h2>What was found</h2>{_paragraphs(text)}</div></body></html>"
+    )
+    body = _article(html).body
+    assert text[0] in body and text[-1] in body

@@ -471,9 +471,8 @@ def _separated(blocks: list[Block], classes: list[str], before: list[int], start
     """Whether, between the text under the headline (``before``, up to ``start``) and the text at
     ``start``, the page prints what opens another story: a heading, a link list, a "related" line."""
     gap = [i for i in before if i < start]
-    chars = sum(blocks[i].chars for i in gap)
-    if chars < 80:
-        return False  # a standfirst or a summary box above the text: the same story
+    if len(gap) < 2 or sum(blocks[i].chars for i in gap) < 80:
+        return False  # a standfirst or a summary box above the text, however set off: the same story
     return any(
         classes[i] == "bad" or blocks[i].heading or END_MARKER.match(blocks[i].text)
         for i in range(gap[-1] + 1, start)

@@ -9,6 +9,7 @@ optional speed-up, and already a Scrapy-ecosystem dependency through requests).
 from __future__ import annotations
 
 import codecs
+import re
 
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 
@@ -78,17 +79,23 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
     return data.decode(fallback, errors="replace"), fallback
 
 
+_HAN_RUN = re.compile("[\u4e00-\u9fff]")
+_GBK_HAN = re.compile("[\u9fa6-\u9fff]")  # the unified ideographs GBK lacks (four bytes in GB18030)
+_GBK_LOW_SECOND = bytes(range(0xA1, 0x100))  # deleted: what is left are the second bytes below 0xA1
+
+
 def _looks_like_big5(text: str) -> bool:
     """GB18030 text that is really Big5: Big5's second bytes 0x40-0x7E land in GBK's rare extension area,
-    which real GBK text hardly uses (a few characters in a hundred)."""
-    wide = [c for c in text[:30000] if "\u4e00" <= c <= "\u9fff"][:3000]
+    which real GBK text hardly uses (a few characters in a hundred).
+
+    Counted in C: GBK has every ideograph U+4E00-U+9FA5 in two bytes, so once the few without a GBK code
+    are dropped, the second bytes are every other byte of the encoded run (`tests/test_decode.py` checks
+    it equals the count character by character)."""
+    wide = _HAN_RUN.findall(text[:30000])[:3000]
     if len(wide) < 20:
         return False
-    rare = 0
-    for c in wide:
-        encoded = c.encode("gb18030")
-        if len(encoded) == 2 and encoded[1] < 0xA1:
-            rare += 1
+    pairs = _GBK_HAN.sub("", "".join(wide)).encode("gb18030")
+    rare = len(pairs[1::2].translate(None, _GBK_LOW_SECOND))
     return rare > 0.2 * len(wide)
 
 

@@ -690,6 +690,25 @@ def _drop_other_fields(zone: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return kept
 
 
+@dataclass
+class _Evidence:
+    """What the finders read: the lines around the headline and the body, once worked out."""
+
+    page: Page
+    body: Body | None
+    rules: dict[str, str | None]
+    layout: _Layout
+    sites: list[str]
+    zone: list[tuple[str, Any]]  # the lines between headline and text (and those the body left above it)
+    head: str  # the zone as one string, for dates
+    tail_lines: list[str]  # the lines after the text
+    info: dict[str, str]  # labelled values of the zone (来源：, 作者：, …)
+    tail_info: dict[str, str]  # labelled values after the text
+    dateline: Any  # the agency dateline opening the text or the zone (`split_dateline`)
+    credit: str | None  # a closing credit in brackets: （记者 张三）
+    press: PressByline | None
+
+
 def find_metadata(
     page: Page,
     title: str | None,
@@ -702,6 +721,9 @@ def find_metadata(
 ) -> Metadata:
     """Metadata of the article; ``rules`` holds what the source's selectors found (or None).
 
+    A cascade per field, each a list of small finders tried in turn (`_EDITOR`, `_AUTHOR_FINDERS`,
+    `_ORGANIZATION_FINDERS`, `_find_published`) over the evidence `_gather` collects once.
+
     ``tz``: the source's time zone for dates printed without an offset; when not given, Asia/Shanghai for
     a Chinese page and none for others (their dates without an offset are then not taken: see `dates`)."""
     layout = _locate(page, title, title_el, body)
@@ -710,16 +732,29 @@ def find_metadata(
     out = Metadata(title=clean_pinyin(title) if title else None)
     if tz is None and HAN_CHAR.search((title or "") + " ".join(body.paragraphs[:1] if body else [])):
         tz = dates.SHANGHAI
-    meta = page.meta
-    sites = _site_names(page) + _title_suffixes(page)
+    ev = _gather(page, body, rules, layout)
+    if ev.dateline:
+        out.notes.append(f"dateline: {ev.dateline.text}")
+    if ev.press:
+        out.notes.append(f"byline: {ev.press.text}")
+    out.editor = _find_editor(ev)
+    authors, org_from_byline, from_meta = _find_authors(ev, out)
+    organization = _find_organization(ev, authors, org_from_byline, out.title)
+    out.organization = _strip_label(clean_pinyin(organization)) if organization else None
+    if from_meta and out.organization:
+        authors = [a for a in authors if a not in out.organization]  # meta author naming the publisher
+    out.authors = [clean_pinyin(a) for a in authors]
+    _find_published(ev, out, reference, tz, day_first)
+    return out
 
+
+def _gather(page: Page, body: Body | None, rules: dict[str, str | None], layout: _Layout) -> _Evidence:
     zone = [(b.text, b.element) for b in _zone(page, layout, body) if b.text and len(b.text) <= 200]
     seen = {text for text, _ in zone}
     zone += [
         (line, None) for line in (body.head[-6:] if body else []) if line not in seen and len(line) <= 200
     ]
     zone = _drop_other_fields(zone)
-    head = normalize_space(" ".join(text for text, _ in zone))[:800]
     tail_lines = [t for t in (body.tail[:10] if body else []) if len(t) <= 120]
     if not tail_lines and layout.end is not None:
         tail_lines = [
@@ -733,7 +768,6 @@ def find_metadata(
     for line in tail_lines:
         for key, labelled in parse_info(line).items():
             tail_info.setdefault(key, labelled)
-
     dateline = None
     credit = None
     if body and body.paragraphs:
@@ -741,7 +775,6 @@ def find_metadata(
         for paragraph in body.paragraphs[:5]:
             dateline, _ = split_dateline(paragraph)
             if dateline:
-                out.notes.append(f"dateline: {dateline.text}")
                 break
         m = CLOSING_CREDIT.search(body.paragraphs[-1][-70:])
         if m and not NOT_CREDIT.match(m.group("inner")):
@@ -750,167 +783,287 @@ def find_metadata(
         for text, _ in zone:
             dateline, _ = split_dateline(text)
             if dateline:
-                out.notes.append(f"dateline: {dateline.text}")
                 break
-
-    press = _press_byline(zone, body)
-    if press:
-        out.notes.append(f"byline: {press.text}")
-
-    # --- editor --------------------------------------------------------------------------------------
-    rule_editor = rules.get("editor")
-    editor = _strip_label(rule_editor) if rule_editor else None
-    for line in tail_lines:
-        editor = editor or editor_of(line)
-    out.editor = (
-        editor or first_value(_lookup(info, EDITOR_LABELS)) or first_value(_lookup(tail_info, EDITOR_LABELS))
+    return _Evidence(
+        page=page,
+        body=body,
+        rules=rules,
+        layout=layout,
+        sites=_site_names(page) + _title_suffixes(page),
+        zone=zone,
+        head=normalize_space(" ".join(text for text, _ in zone))[:800],
+        tail_lines=tail_lines,
+        info=info,
+        tail_info=tail_info,
+        dateline=dateline,
+        credit=credit,
+        press=_press_byline(zone, body),
     )
 
-    # --- authors: visible bylines first; meta ``author`` on Chinese sites often names the web editor ---
-    org_from_byline = None
-    authors: list[str] = []
-    how_authors = ""
-    if rules.get("authors"):
-        authors = split_names(_strip_label(rules["authors"] or ""))
-    if not authors and press:
-        authors = [n for n in press.authors if is_person(n, sites)]
-    if not authors:
-        byline = _lookup(info, AUTHOR_LABELS)
-        if byline:
-            byline_text = first_value(byline) or ""
-            authors = byline_names(byline_text, sites)
-            if not authors and looks_like_organization(byline_text) and len(byline_text) <= 20:
-                org_from_byline = byline_text  # 作者：新京报 names the publisher, not a person
-    if not authors:
-        for text, _ in zone:
-            if len(text) <= 100:
-                authors = role_names(text, sites)
-                if authors:
-                    break
-                pair = BYLINE_PAIR.match(text)
-                if pair and is_person(pair[1], sites):
-                    authors = [pair[1]]
-                    org_from_byline = org_from_byline or pair[2]
-                    break
-                authors = credit_line_names(text, sites)
-                if authors:
-                    break
-    if not authors:
-        for text, el in zone:
-            if el is not None and len(text) <= 100:
-                authors = _marked_authors(el, text, sites)
-                if authors:
-                    break
-    if not authors and dateline:
-        authors = [n for n in dateline.authors if is_person(n, sites)] or role_names(dateline.text, sites)
-    if not authors and body:
-        # a byline line that opens the text: 原创： 张三编译 某某号
-        for paragraph in body.paragraphs[:3]:
-            authors = credit_line_names(paragraph, sites)
-            if authors:
-                break
-    if not authors and credit:
-        authors = role_names(credit, sites)
-        if not authors and _HAN_NAME.match(credit) and is_person(credit, sites):
-            authors = [credit]  # a bare name closing the text: （张巨峰）
-    if not authors:
-        byline = _lookup(tail_info, AUTHOR_LABELS)
-        if byline:
-            authors = byline_names(first_value(byline) or "", sites, lone=False)
-    if not authors:
-        for line in tail_lines:
-            if len(line) <= 40 and not STAFF_LINE.match(line):
-                authors = role_names(line, sites)
-                if authors:
-                    break
-    if not authors and body:
-        # a credit line of its own inside the text (某某晚报记者 张三): reposts often close with it
-        for paragraph in body.paragraphs[3:]:
-            authors = credit_line_names(paragraph, sites)
-            if authors:
-                break
-    if not authors and layout.end is not None:
-        for block in page.blocks[layout.end + 1 : layout.end + 40]:
-            m = POSTED_BY.search(block.text) if "posted" in block.text.lower() else None
-            # the poster's account, even when the blog is named after it (``文章 - 某某hk - 某博客站``)
-            if m and _lone_name(m.group("name"), ()):
-                authors = [m.group("name")]
-                break
-    if not authors:
-        how_authors = "meta"
-        # The gov.cn article template (manuscriptId, firstpublishedtime) puts the web editor in meta author.
-        gov_template = "manuscriptid" in meta or "firstpublishedtime" in meta
-        if gov_template and meta.get("author") and not out.editor:
-            out.editor = meta["author"]
-        for value in (
-            None if gov_template else meta.get("author"),
-            meta.get("article:author"),
-            meta.get("og:article:author"),
-        ):
-            if value and not re.search(r"编辑|編輯", value):
-                names = plausible_names(split_names(value))
-                authors = [
-                    n for n in names if is_person(n, sites) or (len(names) == 1 and _lone_name(n, sites))
-                ]
-                if authors:
-                    break
-        if not authors and page.ld.get("author"):
-            authors = [n for n in plausible_names(_names(page.ld["author"])) if is_person(n, sites)]
-        if out.editor and any(a in out.editor for a in authors):
-            authors = []  # the web editor's name in meta author, not a byline
 
-    # --- organisation --------------------------------------------------------------------------------
-    organization = rules.get("organization")
-    organization = organization or meta.get("contentsource") or meta.get("source")
-    organization = organization or _clean_org(first_value(_lookup(info, SOURCE_LABELS)))
-    organization = organization or _clean_org(first_value(_lookup(tail_info, SOURCE_LABELS)))
-    if not organization and credit:
-        organization = _clean_org(first_value(_lookup(parse_info(credit), SOURCE_LABELS)))
-        m = CREDIT_SOURCE.match(credit)
-        organization = organization or (_clean_org(m.group("org")) if m else None)
-    organization = organization or (press.organization if press else None)
-    organization = organization or _clean_org(org_from_byline)
-    organization = organization or _unlabelled_source(zone, out.title)
+# --- editor ------------------------------------------------------------------------------------------
+
+
+def _find_editor(ev: _Evidence) -> str | None:
+    rule_editor = _strip_label(ev.rules.get("editor") or "")
+    if rule_editor:
+        return rule_editor
+    for line in ev.tail_lines:
+        editor = editor_of(line)
+        if editor:
+            return editor
+    return first_value(_lookup(ev.info, EDITOR_LABELS)) or first_value(_lookup(ev.tail_info, EDITOR_LABELS))
+
+
+# --- authors: visible bylines first; meta ``author`` on Chinese sites often names the web editor -----
+# Each finder returns the names it found and, where its byline names the publisher instead, that name.
+
+_Found = tuple[list[str], str | None]
+
+
+def _authors_by_rule(ev: _Evidence) -> _Found:
+    return split_names(_strip_label(ev.rules.get("authors") or "")), None
+
+
+def _authors_of_press_byline(ev: _Evidence) -> _Found:
+    return ([n for n in ev.press.authors if is_person(n, ev.sites)] if ev.press else []), None
+
+
+def _authors_labelled(ev: _Evidence) -> _Found:
+    byline = _lookup(ev.info, AUTHOR_LABELS)
+    if not byline:
+        return [], None
+    text = first_value(byline) or ""
+    authors = byline_names(text, ev.sites)
+    if not authors and looks_like_organization(text) and len(text) <= 20:
+        return [], text  # 作者：新京报 names the publisher, not a person
+    return authors, None
+
+
+def _authors_in_zone_lines(ev: _Evidence) -> _Found:
+    for text, _ in ev.zone:
+        if len(text) > 100:
+            continue
+        authors = role_names(text, ev.sites)
+        if authors:
+            return authors, None
+        pair = BYLINE_PAIR.match(text)
+        if pair and is_person(pair[1], ev.sites):
+            return [pair[1]], pair[2]
+        authors = credit_line_names(text, ev.sites)
+        if authors:
+            return authors, None
+    return [], None
+
+
+def _authors_marked(ev: _Evidence) -> _Found:
+    for text, el in ev.zone:
+        if el is not None and len(text) <= 100:
+            authors = _marked_authors(el, text, ev.sites)
+            if authors:
+                return authors, None
+    return [], None
+
+
+def _authors_of_dateline(ev: _Evidence) -> _Found:
+    if not ev.dateline:
+        return [], None
+    names = [n for n in ev.dateline.authors if is_person(n, ev.sites)]
+    return names or role_names(ev.dateline.text, ev.sites), None
+
+
+def _authors_opening_the_text(ev: _Evidence) -> _Found:
+    # a byline line that opens the text: 原创： 张三编译 某某号
+    for paragraph in ev.body.paragraphs[:3] if ev.body else []:
+        authors = credit_line_names(paragraph, ev.sites)
+        if authors:
+            return authors, None
+    return [], None
+
+
+def _authors_of_closing_credit(ev: _Evidence) -> _Found:
+    credit = ev.credit
+    if not credit:
+        return [], None
+    authors = role_names(credit, ev.sites)
+    if not authors and _HAN_NAME.match(credit) and is_person(credit, ev.sites):
+        authors = [credit]  # a bare name closing the text: （张巨峰）
+    return authors, None
+
+
+def _authors_after_the_text(ev: _Evidence) -> _Found:
+    byline = _lookup(ev.tail_info, AUTHOR_LABELS)
+    if byline:
+        authors = byline_names(first_value(byline) or "", ev.sites, lone=False)
+        if authors:
+            return authors, None
+    for line in ev.tail_lines:
+        if len(line) <= 40 and not STAFF_LINE.match(line):
+            authors = role_names(line, ev.sites)
+            if authors:
+                return authors, None
+    return [], None
+
+
+def _authors_inside_the_text(ev: _Evidence) -> _Found:
+    # a credit line of its own inside the text (某某晚报记者 张三): reposts often close with it
+    for paragraph in ev.body.paragraphs[3:] if ev.body else []:
+        authors = credit_line_names(paragraph, ev.sites)
+        if authors:
+            return authors, None
+    return [], None
+
+
+def _authors_posted_by(ev: _Evidence) -> _Found:
+    end = ev.layout.end
+    for block in ev.page.blocks[end + 1 : end + 40] if end is not None else []:
+        m = POSTED_BY.search(block.text) if "posted" in block.text.lower() else None
+        # the poster's account, even when the blog is named after it (``文章 - 某某hk - 某博客站``)
+        if m and _lone_name(m.group("name"), ()):
+            return [m.group("name")], None
+    return [], None
+
+
+#: Where a page prints its authors, most explicit first.
+_AUTHOR_FINDERS = (
+    _authors_by_rule,
+    _authors_of_press_byline,
+    _authors_labelled,
+    _authors_in_zone_lines,
+    _authors_marked,
+    _authors_of_dateline,
+    _authors_opening_the_text,
+    _authors_of_closing_credit,
+    _authors_after_the_text,
+    _authors_inside_the_text,
+    _authors_posted_by,
+)
+
+
+def _find_authors(ev: _Evidence, out: Metadata) -> tuple[list[str], str | None, bool]:
+    """(authors, a publisher a byline named instead, whether the names came from meta tags). Meta
+    ``author`` may set ``out.editor`` (the gov.cn template puts the web editor there)."""
+    org_from_byline = None
+    for finder in _AUTHOR_FINDERS:
+        authors, org = finder(ev)
+        org_from_byline = org_from_byline or org
+        if authors:
+            return authors, org_from_byline, False
+    return _authors_in_meta(ev, out), org_from_byline, True
+
+
+def _authors_in_meta(ev: _Evidence, out: Metadata) -> list[str]:
+    meta, sites = ev.page.meta, ev.sites
+    # The gov.cn article template (manuscriptId, firstpublishedtime) puts the web editor in meta author.
+    gov_template = "manuscriptid" in meta or "firstpublishedtime" in meta
+    if gov_template and meta.get("author") and not out.editor:
+        out.editor = meta["author"]
+    authors: list[str] = []
+    for value in (
+        None if gov_template else meta.get("author"),
+        meta.get("article:author"),
+        meta.get("og:article:author"),
+    ):
+        if value and not re.search(r"编辑|編輯", value):
+            names = plausible_names(split_names(value))
+            authors = [n for n in names if is_person(n, sites) or (len(names) == 1 and _lone_name(n, sites))]
+            if authors:
+                break
+    if not authors and ev.page.ld.get("author"):
+        authors = [n for n in plausible_names(_names(ev.page.ld["author"])) if is_person(n, sites)]
+    if out.editor and any(a in out.editor for a in authors):
+        return []  # the web editor's name in meta author, not a byline
+    return authors
+
+
+# --- organisation ------------------------------------------------------------------------------------
+
+
+def _organization_labelled(ev: _Evidence, authors: list[str], org_from_byline: str | None) -> str | None:
+    return (
+        ev.rules.get("organization")
+        or ev.page.meta.get("contentsource")
+        or ev.page.meta.get("source")
+        or _clean_org(first_value(_lookup(ev.info, SOURCE_LABELS)))
+        or _clean_org(first_value(_lookup(ev.tail_info, SOURCE_LABELS)))
+    )
+
+
+def _organization_of_credit(ev: _Evidence, authors: list[str], org_from_byline: str | None) -> str | None:
+    if not ev.credit:
+        return None
+    found = _clean_org(first_value(_lookup(parse_info(ev.credit), SOURCE_LABELS)))
+    m = CREDIT_SOURCE.match(ev.credit)
+    return found or (_clean_org(m.group("org")) if m else None)
+
+
+def _organization_of_byline(ev: _Evidence, authors: list[str], org_from_byline: str | None) -> str | None:
+    return (ev.press.organization if ev.press else None) or _clean_org(org_from_byline)
+
+
+def _organization_closing(ev: _Evidence, authors: list[str], org_from_byline: str | None) -> str | None:
+    credit = ev.credit
     if (
-        not organization
-        and credit
+        credit
         and not ROLE_NAMES.search(credit)
         and not LABEL.search(credit)
         and 2 <= len(credit) <= 16
         and not re.search(r"[，。,.!！?？\d]", credit)
         and not is_person(credit)
     ):
-        organization = credit  # a publisher closing the text: （sd退役军人之家）
-    if not organization:
-        for line, el in zone:
-            if line in authors:
-                break  # the byline (``article-author``): an author's name is not the publisher, nor what follows it
-            if (
-                el is not None
-                and len(line) <= 30
-                and not LABEL.search(line)
-                and INFO_CLASS.search(page.class_id(el))
-                and not dates.find_date(line)
-            ):
-                organization = _clean_org(line)
-                if organization:
-                    break
-    organization = organization or _logo_source(page, layout)
-    if not organization:
-        organization = meta.get("mediaid")
+        return credit  # a publisher closing the text: （sd退役军人之家）
+    return None
+
+
+def _organization_info_class(ev: _Evidence, authors: list[str], org_from_byline: str | None) -> str | None:
+    for line, el in ev.zone:
+        if line in authors:
+            return None  # the byline (``article-author``): an author's name is not the publisher, nor what follows it
+        if (
+            el is not None
+            and len(line) <= 30
+            and not LABEL.search(line)
+            and INFO_CLASS.search(ev.page.class_id(el))
+            and not dates.find_date(line)
+        ):
+            found = _clean_org(line)
+            if found:
+                return found
+    return None
+
+
+def _find_organization(
+    ev: _Evidence, authors: list[str], org_from_byline: str | None, title: str | None
+) -> str | None:
+    organization = None
+    for finder in (_organization_labelled, _organization_of_credit, _organization_of_byline):
+        organization = finder(ev, authors, org_from_byline)
+        if organization:
+            break
+    organization = organization or _unlabelled_source(ev.zone, title)
+    for finder in (_organization_closing, _organization_info_class):
+        organization = organization or finder(ev, authors, org_from_byline)
+    organization = organization or _logo_source(ev.page, ev.layout) or ev.page.meta.get("mediaid")
+    dateline, meta = ev.dateline, ev.page.meta
     if dateline and dateline.organization and (not organization or _is_site_itself(organization, meta)):
         organization = dateline.organization
-    if not organization and press and press.own_staff:
+    if not organization and ev.press and ev.press.own_staff:
         # 本報訊, or a staff reporter with no paper named: the story is the site's own, by the name the
         # page gives itself (og:site_name, or the site part of <title>)
-        organization = publisher_name(_site_names(page) + _title_suffixes(page)[::-1])
-    out.organization = _strip_label(clean_pinyin(organization)) if organization else None
-    if how_authors == "meta" and out.organization:
-        authors = [a for a in authors if a not in out.organization]  # meta author naming the publisher
-    out.authors = [clean_pinyin(a) for a in authors]
+        organization = publisher_name(_site_names(ev.page) + _title_suffixes(ev.page)[::-1])
+    return organization
 
-    # --- publication date ----------------------------------------------------------------------------
-    found, how = _date(page, rules.get("published"), zone, head, tail_lines, layout, tz, day_first)
+
+# --- publication date --------------------------------------------------------------------------------
+
+
+def _find_published(
+    ev: _Evidence, out: Metadata, reference: datetime | None, tz: tzinfo | None, day_first: bool
+) -> None:
+    page, body, head = ev.page, ev.body, ev.head
+    found, how = _date(
+        page, ev.rules.get("published"), ev.zone, head, ev.tail_lines, ev.layout, tz, day_first
+    )
     if found is None and body and body.paragraphs:
         url_date = dates.date_from_url(page.url, tz)
         year = int(url_date.value[:4]) if url_date else dates.year_in_text(" ".join(body.paragraphs[:3]))
@@ -929,7 +1082,6 @@ def find_metadata(
         out.notes.append("published: only a relative date on the page, and no fetch time to count back from")
     else:
         out.notes.append("published: no date on the page")
-    return out
 
 
 DATE_META = (
