@@ -392,13 +392,18 @@ def _teaser_gap(blocks: list[Block], classes: list[str], start: int, stop: int) 
     return True
 
 
-def choose_container(page: Page, classes: list[str]) -> Any:
-    """The element where good text most outweighs bad text; on a tie, the tighter one."""
+def _net_scores(page: Page, classes: list[str]) -> dict[Any, float]:
+    """Per element, its good text less its bad text, in characters."""
     values = [
         b.chars if k == "good" else -b.chars if k == "bad" else 0
         for b, k in zip(page.blocks, classes, strict=True)
     ]
-    score = tree_sums(page, values)
+    return tree_sums(page, values)
+
+
+def choose_container(page: Page, classes: list[str]) -> Any:
+    """The element where good text most outweighs bad text; on a tie, the tighter one."""
+    score = _net_scores(page, classes)
     if not score:
         return None
     best = max(score.values())
@@ -482,11 +487,7 @@ def _separated(blocks: list[Block], classes: list[str], before: list[int], start
 def _holder(page: Page, classes: list[str], first: int, other: Any) -> Any:
     """The element holding block ``first`` whose good text most outweighs its bad text, among those that
     do not hold ``other``: None when that text is too slight to be an article."""
-    values = [
-        b.chars if k == "good" else -b.chars if k == "bad" else 0
-        for b, k in zip(page.blocks, classes, strict=True)
-    ]
-    score = tree_sums(page, values)
+    score = _net_scores(page, classes)
     excluded = {other, *other.iterancestors()}
     best: tuple[float, Any] | None = None
     el = page.blocks[first].element
