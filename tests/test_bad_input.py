@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import random
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pytest
 from conftest import SITE_DIR, crawl_env, free_port, one_error_line, page_file
 
 from crawler.cli import main
-from crawler.extract import binary_kind, extract
+from crawler.extract import _CONTROL_BYTES, _controls, binary_kind, extract
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -69,6 +70,19 @@ def test_extract_rejects_what_is_not_a_text_page(
 )
 def test_text_of_any_encoding_is_not_binary(text: str, encoding: str) -> None:
     assert binary_kind(text.encode(encoding)) is None
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_control_count_in_c_equals_the_plain_count(seed: int) -> None:
+    data = bytes(range(256)) + random.Random(seed).randbytes(8192)
+    assert len(data) - len(data.translate(None, _CONTROL_BYTES)) == _controls(data)
+    assert _controls(data) > 0
+
+
+@pytest.mark.parametrize("controls, binary", [(409, False), (410, True)])
+def test_text_is_binary_past_one_control_character_in_twenty(controls: int, binary: bool) -> None:
+    head = (b"\x01" * controls + b"a" * 8192)[:8192]  # 8192 // 20 = 409
+    assert (binary_kind(head) == "binary data") is binary
 
 
 def test_no_page_of_the_shared_corpus_is_taken_for_binary() -> None:

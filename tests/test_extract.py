@@ -593,3 +593,35 @@ def test_script_variables_only_at_a_word_start() -> None:
     assert date_from_script("var xpubtime = '2021-09-01 10:20:00';") is None
     assert date_from_script('a.xct = 1630462800; var ct = "1630462800";').value.startswith("2021-09-01")
     assert date_from_script("var act = 1630462800;") is None
+
+
+_TABLE_PAGE = (
+    "<html><head><title>抽检结果</title></head><body><table class='list'>"
+    "<tr><th>产品</th><th>结果</th></tr>"
+    "<tr class='odd' id='r1'><td style='color: red'>饼干</td><td><a href='/1'>不合格</a></td></tr>"
+    "<tr><td>面包<span hidden>隐藏</span></td><td>合格</td></tr>"
+    "<tr><td>牛奶<!-- 注释 --></td><td><img src='/m.png'></td></tr>"
+    "<tr><td><div style='display:none'>不显示</div>酸奶</td><td>合格</td></tr>"
+    "<tr><td><p>布局行</p></td><td>另一格</td></tr>"
+    "</table></body></html>"
+)
+
+
+def test_plain_table_rows_read_in_one_pass_as_in_the_general_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.extract import dom
+
+    def read() -> tuple[list[tuple[str, int, str | None]], list[tuple[str, tuple[str, str]]]]:
+        page = dom.parse_page(_TABLE_PAGE, "http://x.cn/")
+        assert not isinstance(page, str)
+        return (
+            [(b.text, b.link_chars, b.image) for b in page.blocks],
+            [(el.tag, names) for el, names in page.names.items()],
+        )
+
+    one_pass = read()
+    monkeypatch.setattr(dom, "_plain_row", lambda row: None)
+    assert one_pass == read()
+    texts = [text for text, _, _ in one_pass[0]]
+    assert texts[:3] == ["产品 | 结果", "饼干 | 不合格", "面包 | 合格"]
+    assert "隐藏" not in " ".join(texts) and "不显示" not in " ".join(texts)
+    assert ("tr", ("odd", "r1")) in one_pass[1]

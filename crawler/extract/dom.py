@@ -384,6 +384,28 @@ def _clean_below(el: Any, seen: dict[Any, tuple[str, str]]) -> None:
         seen[child] = _names_of(child)
 
 
+_ROW_BLOCK_SET = frozenset(_ROW_BLOCKS)
+
+
+def _plain_row(row: Any) -> dict[Any, tuple[str, str]] | None:
+    """The elements below a table row with their class and id, when nothing below it is hidden, a comment or
+    a block element; None otherwise (`_has_visible` and `_clean_below` then decide). One pass, where the
+    general case takes three: most rows of a table of data are plain."""
+    found: dict[Any, tuple[str, str]] = {}
+    for el in row.iterdescendants():
+        tag = el.tag
+        if not isinstance(tag, str) or tag in _ROW_BLOCK_SET or tag in DROP_TAGS:
+            return None
+        keys = el.keys()
+        if not keys:
+            found[el] = _NO_NAMES
+        elif not _HIDING.isdisjoint(keys) and _hidden(el, tag):
+            return None
+        else:
+            found[el] = _names_of(el)
+    return found
+
+
 def _has_visible(row: Any, tags: tuple[str, ...]) -> bool:
     """Whether ``row`` holds one of ``tags`` that is not inside something hidden (looked up before cleaning)."""
     for found in row.iter(*tags):
@@ -492,8 +514,13 @@ def _flatten(
                 else:
                     seen[child] = _NO_NAMES
                 if tag in BLOCK_TAGS:
-                    if tag == "tr" and not _has_visible(child, _ROW_BLOCKS):
-                        _clean_below(child, seen)
+                    if tag == "tr" and (
+                        (plain := _plain_row(child)) is not None or not _has_visible(child, _ROW_BLOCKS)
+                    ):
+                        if plain is None:
+                            _clean_below(child, seen)
+                        else:
+                            seen.update(plain)
                         if buf:
                             flush()
                         cells = [
