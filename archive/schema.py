@@ -262,6 +262,20 @@ def m008_organization_groups(db: Database) -> None:
     articles.create_index(["organization_group"])
 
 
+@migrations()
+def m009_incremental(db: Database) -> None:
+    """Incremental crawls (``crawler/incremental.py``): each article's HTTP validators (ETag,
+    Last-Modified) for conditional re-checks, and ``removed_at`` for an article its publisher withdrew
+    (404/410 on a re-check: the content is kept); each run's count of held articles it did not fetch
+    again and of articles found withdrawn."""
+    articles = db.table("articles")
+    for column in ("etag", "last_modified", "removed_at"):
+        articles.add_column(column, str)
+    runs = db.table("crawl_runs")
+    runs.add_column("items_skipped", int)
+    runs.add_column("items_removed", int)
+
+
 def migrate(db: Database) -> None:
     """Bring a database (new or old) up to the current schema, and its search index up to date.
 

@@ -29,7 +29,7 @@ from sqlite_utils import Database
 
 from archive import search
 from archive.schema import migrate, migrations
-from crawler.items import Alert, Article, Reject
+from crawler.items import Alert, Article, Rechecked, Reject
 
 #: Seconds a write waits for another writer's lock before it fails as 'locked' (``FOODNEWS_DB_TIMEOUT``).
 DEFAULT_TIMEOUT = float(os.environ.get("FOODNEWS_DB_TIMEOUT") or 60)
@@ -414,6 +414,9 @@ class Archive:
             "page_sha256": item.page_sha256,
             "content_sha256": digest,
             "notes": json.dumps(item.notes, ensure_ascii=False),
+            "etag": item.etag,
+            "last_modified": item.last_modified,
+            "removed_at": None,  # served again: no longer withdrawn
         }
         with self._write():
             self._ensure_source(item.source)
@@ -553,8 +556,31 @@ class Archive:
                 pk=("source", "url"),
             )
 
-    def store(self, item: Article | Reject, run_id: int | None = None) -> str:
-        """Store either kind of item; returns 'new', 'changed', 'unchanged' or 'rejected'.
+    def store_rechecked(self, item: Rechecked) -> str:
+        """A held article fetched again without a page: 'unchanged' (304: seen now, as it was) or
+        'removed' (404/410: marked withdrawn at the first such answer, its content kept). An article the
+        archive does not hold under that URL is 'rejected' as such (a request the crawl did not mean)."""
+        with self._write():
+            row = self.db.execute(
+                "select id, removed_at from articles where url = ? or canonical_url = ? limit 1",
+                [item.url, item.url],
+            ).fetchone()
+            if row is not None:
+                aid, removed_at = row
+                # (304: the held copy is what the server serves, so the article is not withdrawn)
+                removed_at = None if item.http_status == 304 else removed_at or item.fetched_at
+                self.db.execute(
+                    "update articles set last_seen = ?, removed_at = ? where id = ?",
+                    [item.fetched_at, removed_at, aid],
+                )
+        if row is None:
+            reason = f"HTTP {item.http_status} for an article the archive does not hold"
+            self.store_reject(Reject(item.url, reason, item.source, item.http_status))
+            return "rejected"
+        return "unchanged" if item.http_status == 304 else "removed"
+
+    def store(self, item: Article | Reject | Rechecked, run_id: int | None = None) -> str:
+        """Store any kind of item; returns 'new', 'changed', 'unchanged', 'removed' or 'rejected'.
 
         Every failure comes out as `ArchiveError`: fatal when the archive failed, not fatal for a problem of
         this item (a value SQLite cannot take, say), which the caller can record as a reject instead.
@@ -563,6 +589,8 @@ class Archive:
             if isinstance(item, Reject):
                 self.store_reject(item, run_id)
                 return "rejected"
+            if isinstance(item, Rechecked):
+                return self.store_rechecked(item)
             return self.store_article(item, run_id)
         except ArchiveError:
             raise

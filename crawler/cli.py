@@ -106,13 +106,15 @@ class CommandFailed(Exception):
 def _print_run(stats: dict[str, Any], db: str, spider: str | None = None) -> None:
     print(
         "crawl {reason}: {spider}{pages} pages fetched, {new} new, {changed} changed, {unchanged} unchanged, "
-        "{rejected} rejected{lost} -> {db}".format(
+        "{skipped} held and not due, {removed} withdrawn, {rejected} rejected{lost} -> {db}".format(
             reason="failed" if stats.get("health/failed") else stats.get("finish_reason", "?"),
             spider=f"{spider}: " if spider else "",
             pages=stats.get("response_received_count", 0),
             new=stats.get("archive/new", 0),
             changed=stats.get("archive/changed", 0),
             unchanged=stats.get("archive/unchanged", 0),
+            skipped=sum(v for k, v in stats.items() if k.startswith("incremental/skipped/")),
+            removed=stats.get("archive/removed", 0),
             rejected=stats.get("archive/rejected", 0),
             lost=f", {stats['archive/lost']} not stored" if stats.get("archive/lost") else "",
             db=db,

@@ -24,6 +24,8 @@ class RunTally:
     """What one run of one source produced."""
 
     pages: int = 0
+    skipped: int = 0
+    """Held articles a list linked to that were not fetched again (not due for a re-check)."""
     outcomes: Counter[str] = field(default_factory=Counter)
     filled: Counter[str] = field(default_factory=Counter)
 
@@ -36,7 +38,13 @@ class RunTally:
 
     @property
     def articles(self) -> int:
+        """Articles the run parsed and stored (new, changed or the same as held)."""
         return self.outcomes["new"] + self.outcomes["changed"] + self.outcomes["unchanged"]
+
+    @property
+    def found(self) -> int:
+        """Articles the run found on the site: parsed, answered 304 Not Modified, or held and not due."""
+        return self.articles + self.outcomes["not_modified"] + self.skipped
 
 
 def problems(source: Source, tally: RunTally, stats: dict[str, Any]) -> list[str]:
@@ -45,8 +53,8 @@ def problems(source: Source, tally: RunTally, stats: dict[str, Any]) -> list[str
     out = []
     if tally.pages == 0:
         out.append("fetched nothing")
-    if tally.articles < expect.min_items:
-        out.append(f"{tally.articles} articles, expected at least {expect.min_items}")
+    if tally.found < expect.min_items:
+        out.append(f"{tally.found} articles, expected at least {expect.min_items}")
     rejected = tally.outcomes["rejected"]
     if rejected and rejected > expect.max_reject_share * (tally.articles + rejected):
         out.append(

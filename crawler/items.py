@@ -112,6 +112,12 @@ class Article:
         "When the page was fetched, ISO 8601 UTC ('2026-11-25T08:21:47+00:00').", None
     )
     page_sha256: str | None = _doc("SHA-256 of the page's bytes as fetched: provenance of the item.", None)
+    etag: str | None = _doc(
+        "The response's ETag header as sent: what a re-check asks the server with (If-None-Match).", None
+    )
+    last_modified: str | None = _doc(
+        "The response's Last-Modified header as sent (an HTTP date): asked with If-Modified-Since.", None
+    )
     notes: list[str] = _doc(
         "Why a field is empty or how it was derived, e.g. 'published: no date on page'. Never silently dropped.",
         factory=list,
@@ -162,6 +168,17 @@ class Reject:
     reason: str = _doc("Why it was rejected, one line, e.g. 'not an article: error page (页面不存在)'.")
     source: str = _doc("Slug of the spider.", "")
     http_status: int | None = _doc("HTTP status of the response, when there was one.", None)
+
+
+@dataclass
+class Rechecked:
+    """A held article fetched again that gave no page to parse: ``304 Not Modified`` (the archive's copy is
+    current) or ``404``/``410`` (the publisher withdrew it; the archive keeps it, marked withdrawn)."""
+
+    url: str = _doc("URL of the article as held (the request's, before redirects).")
+    source: str = _doc("Slug of the article's source.")
+    http_status: int = _doc("304, 404 or 410.")
+    fetched_at: str = _doc("When the server answered, ISO 8601 UTC.")
 
 
 #: What a field of a nested item may hold, by its annotation; a value of another type is an error.

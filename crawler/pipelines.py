@@ -21,7 +21,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from crawler.extract.text import normalize_space
 from crawler.health import RunTally, problems
-from crawler.items import Article, Attachment, Reject
+from crawler.items import Article, Attachment, Rechecked, Reject
 from crawler.sources import SLUG, Source, for_url, of_spider, registry, source
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,8 @@ def _texts(item: Article) -> list[tuple[str, str]]:
             "published_raw",
             "language",
             "page_sha256",
+            "etag",
+            "last_modified",
         )
     ]
     texts += [("authors", a) for a in item.authors] + [("notes", n) for n in item.notes]
@@ -281,7 +283,7 @@ class ArchivePipeline:
             self.tallies[self._slug(slug)].pages += 1
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Article | Reject):
+        if not isinstance(item, Article | Reject | Rechecked):
             return item
         from archive.store import ArchiveError
 
@@ -303,10 +305,12 @@ class ArchivePipeline:
         self._count(item, "lost")
         return item
 
-    def _count(self, item: Article | Reject, outcome: str) -> None:
+    def _count(self, item: Article | Reject | Rechecked, outcome: str) -> None:
         tally = self.tallies[self._slug(item.source)] if self.tallies else RunTally()
         if isinstance(item, Article) and outcome in ("new", "changed", "unchanged"):
             tally.article(item, outcome)
+        elif isinstance(item, Rechecked) and outcome == "unchanged":
+            tally.outcomes["not_modified"] += 1
         else:
             tally.outcomes[outcome] += 1
         assert self.crawler.stats is not None
@@ -332,9 +336,11 @@ class ArchivePipeline:
             pages_fetched=tally.pages,
             items_new=tally.outcomes["new"],
             items_changed=tally.outcomes["changed"],
-            items_unchanged=tally.outcomes["unchanged"],
+            items_unchanged=tally.outcomes["unchanged"] + tally.outcomes["not_modified"],
             items_rejected=tally.outcomes["rejected"],
             items_lost=tally.outcomes["lost"],
+            items_removed=tally.outcomes["removed"],
+            items_skipped=tally.skipped,
         )
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -350,6 +356,7 @@ class ArchivePipeline:
         try:
             for slug, run in self.runs.items():
                 tally = self.tallies[slug]
+                tally.skipped = stats.get_value(f"incremental/skipped/{slug}", 0)
                 missed = problems(source(slug), tally, stats.get_stats()) if slug in registry() else []
                 if self.error:
                     status, error = "failed", self.error

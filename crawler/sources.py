@@ -63,6 +63,9 @@ class Source:
     """Hosts whose pages are the source's (a host also covers its subdomains): ``foodnews extract`` routing."""
     max_pages: int = 3
     """List pages followed per start URL, by default."""
+    known_pages: int = 1
+    """A re-crawl stops following a list after this many pages in a row whose articles the archive holds
+    (0: follow it to ``max_pages`` every time)."""
     schedule: str = "0 */6 * * *"
     """When to crawl it (cron syntax, the source's time zone)."""
     region: str | None = None

@@ -103,11 +103,15 @@ class SlowReplayServer(ReplayServer):
 
 
 def crawl_command(
-    db: Path, target: ReplayServer | list[str], spider: str = "cfsn", **settings: Any
+    db: Path,
+    target: ReplayServer | list[str],
+    spider: str = "cfsn",
+    arguments: dict[str, str] | None = None,
+    **settings: Any,
 ) -> list[str]:
     """The ``foodnews crawl SPIDER`` command line for a crawl into ``db`` of a replay (the start URLs of
     ``crawler/demo/starts/SPIDER.txt``, real URLs fetched from it through ``FOODNEWS_REPLAY``) or of a list of
-    start URLs, fetched as they are."""
+    start URLs, fetched as they are; ``arguments`` are spider arguments (``-a``) besides the start URLs."""
     if isinstance(target, ReplayServer):
         start_urls, settings = target.start_urls(spider), {"FOODNEWS_REPLAY": target.base_url, **settings}
     else:
@@ -130,6 +134,8 @@ def crawl_command(
         "-a",
         "start_urls=" + ",".join(start_urls),
     ]
+    for key, value in (arguments or {}).items():
+        command += ["-a", f"{key}={value}"]
     for key, value in values.items():
         command += ["-s", f"{key}={value}"]
     return command
@@ -150,11 +156,15 @@ def crawl_env() -> dict[str, str]:
 
 
 def run_crawl(
-    db: Path, target: ReplayServer | list[str], spider: str = "cfsn", **settings: Any
+    db: Path,
+    target: ReplayServer | list[str],
+    spider: str = "cfsn",
+    arguments: dict[str, str] | None = None,
+    **settings: Any,
 ) -> subprocess.CompletedProcess[str]:
     """Crawl with ``spider`` through the real Scrapy engine (in a subprocess) into the archive at ``db``."""
     result = subprocess.run(
-        crawl_command(db, target, spider, **settings),
+        crawl_command(db, target, spider, arguments, **settings),
         cwd=db.parent,
         env=crawl_env(),
         capture_output=True,

@@ -17,6 +17,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable
+from email.utils import formatdate, parsedate_to_datetime
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -62,6 +63,20 @@ def replay_file(url: str) -> str:
     return replay_name(f"/{parts.netloc}{unquote(parts.path)}", unquote(parts.query))
 
 
+def _not_modified(tags: str | None, since: str | None, etag: str, path: Path) -> bool:
+    """Whether a conditional request's copy is current: it names the file's entity tag, or, naming none,
+    its date is not before the file's modification time (an unreadable date is no condition)."""
+    if tags is not None:
+        return etag in [t.strip() for t in tags.split(",")]
+    if not since:
+        return False
+    try:
+        date = parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
+    return int(path.stat().st_mtime) <= date.timestamp()
+
+
 class ReplayHandler(BaseHTTPRequestHandler):
     """Serves files of the replay site; everything else is a 404."""
 
@@ -81,9 +96,23 @@ class ReplayHandler(BaseHTTPRequestHandler):
         kind = TYPES.get(target.suffix)
         if kind is None:
             kind = "application/json" if data.lstrip()[:1] in (b"{", b"[") else "text/html"
+        # Validators as a web server sends them for a static file (nginx, Apache): an entity tag of the
+        # bytes, and their modification time. A request that names the current tag gets 304 Not Modified
+        # (the tag wins over a date, RFC 9110 13.2.2).
+        etag = '"' + hashlib.sha256(data).hexdigest()[:24] + '"'
+        modified = formatdate(target.stat().st_mtime, usegmt=True)
+        if _not_modified(
+            self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"), etag, target
+        ):
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
         self.send_response(200)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", modified)
         self.end_headers()
         self.wfile.write(data)
 

@@ -3,7 +3,7 @@ and the provenance of each parsed page."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -13,7 +13,8 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler import sources
-from crawler.items import Article, Reject
+from crawler.incremental import GONE, NOT_MODIFIED, Known
+from crawler.items import Article, Rechecked, Reject
 from crawler.middlewares import failure_reason, linked_url
 from crawler.sources import Source
 
@@ -100,8 +101,65 @@ class SourceSpider(scrapy.Spider):
             callback=callback,
             cb_kwargs=cb_kwargs,
             errback=self.failed,
-            meta={"source": response.meta.get("source")},
+            meta={"source": response.meta.get("source"), "held_pages": response.meta.get("held_pages", 0)},
         )
+
+    @property
+    def known(self) -> Known:
+        """What the archive holds (`crawler.incremental`), read when first needed."""
+        known = self.__dict__.get("_known")
+        if known is None:
+            known = self.__dict__["_known"] = Known.from_settings(self.settings)
+        return known
+
+    def follow_articles(
+        self, response: Response, urls: Iterable[str], callback: Callable[..., Any], **cb_kwargs: Any
+    ) -> Generator[scrapy.Request, None, bool]:
+        """Requests for the articles a list page links to, but those the archive holds and that are not
+        due for a re-check (counted in ``incremental/skipped/<source>``); a held one that is due is asked
+        for conditionally. Returns whether the archive held every one of them (`more_pages` reads it)."""
+        slug = response.meta.get("source") or self.sources()[0].slug
+        known = self.known
+        every_one_held = True
+        for url in dict.fromkeys(urls):
+            every_one_held = every_one_held and known.seen_before(slug, url)
+            held = known.held(slug, url) if known.enabled else None
+            if held is None:
+                yield self.follow(response, url, callback, **cb_kwargs)
+            elif known.fresh(slug, url):
+                self.skip(slug, url)
+            else:
+                request = self.follow(response, url, callback, **cb_kwargs)
+                if held.etag:
+                    request.headers["If-None-Match"] = held.etag
+                if held.last_modified:
+                    request.headers["If-Modified-Since"] = held.last_modified
+                request.meta["held"] = True
+                request.meta["handle_httpstatus_list"] = [NOT_MODIFIED, *GONE]
+                yield request
+        return every_one_held
+
+    def skip(self, slug: str, url: str) -> None:
+        """Count a held article not fetched again, once however many list pages link to it."""
+        skipped: set[tuple[str, str]] = self.__dict__.setdefault("_skipped", set())
+        if (slug, url) not in skipped:
+            skipped.add((slug, url))
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value(f"incremental/skipped/{slug}")
+
+    def more_pages(self, response: Response, every_one_held: bool) -> bool:
+        """Whether to follow the next list page, as far as the archive goes: not after the source's
+        ``known_pages`` pages in a row whose articles the archive held (0: always). The page limit is the
+        caller's."""
+        held_pages = response.meta.get("held_pages", 0) + 1 if every_one_held else 0
+        response.meta["held_pages"] = held_pages
+        limit = self.source_of(response).known_pages
+        slug = response.meta.get("source") or self.sources()[0].slug
+        if self.known.enabled and limit and held_pages >= limit and self.known.complete(slug):
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value(f"incremental/stopped/{slug}")
+            return False
+        return True
 
     def source_of(self, response: Response) -> Source:
         """The source a response was fetched for (carried from its start URL)."""
@@ -110,24 +168,36 @@ class SourceSpider(scrapy.Spider):
 
     def parsed(
         self, response: Response, parser: Callable[..., Article | Reject], **extra: Any
-    ) -> Article | Reject:
+    ) -> Article | Reject | Rechecked:
         """A page through ``parser``, with its provenance: the fetch time, content type and HTTP status.
 
         What the site rules found and missed is counted in the stats (``rules/found/<source>/<field>``,
         ``rules/missed/...``, checked against the source's expectations when the crawl ends), and a rule that
         found nothing is logged once per source and field.
         """
+        fetched_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+        if response.meta.get("held") and response.status in (NOT_MODIFIED, *GONE):
+            return Rechecked(
+                url=response.request.url if response.request is not None else response.url,
+                source=extra.get("source") or response.meta.get("source") or self.name,
+                http_status=response.status,
+                fetched_at=fetched_at,
+            )
         content_type = response.headers.get("Content-Type")
         item = parser(
             response.body,
             response.url,
             content_type=content_type.decode("latin-1") if content_type else None,
-            fetched_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+            fetched_at=fetched_at,
             http_status=response.status,
             **extra,
         )
         if isinstance(item, Article):
             self._count_rules(item)
+            item.etag, item.last_modified = (
+                value.decode("latin-1") if (value := response.headers.get(name)) else None
+                for name in ("ETag", "Last-Modified")
+            )
         return item
 
     def _count_rules(self, item: Article) -> None:

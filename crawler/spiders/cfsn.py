@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Response
 
-from crawler.items import Article, Reject
+from crawler.items import Article, Rechecked, Reject
 from crawler.parsers import cfsn
 from crawler.spiders.base import SourceSpider
 
@@ -24,11 +24,13 @@ class CfsnSpider(SourceSpider):
     def parse(self, response: Response, page: int = 1) -> Iterator[scrapy.Request]:
         """A list page: article links on the same host, then the next page up to ``max_pages``."""
         host = urlsplit(response.url).netloc
-        for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href.strip())
-            if urlsplit(url).netloc == host and cfsn.ARTICLE_URL.search(url):
-                yield self.follow(response, url, self.parse_article)
-        if page >= self.page_limit(self.source_of(response)):
+        urls = [response.urljoin(href.strip()) for href in response.css("a::attr(href)").getall()]
+        every_one_held = yield from self.follow_articles(
+            response,
+            [u for u in urls if urlsplit(u).netloc == host and cfsn.ARTICLE_URL.search(u)],
+            self.parse_article,
+        )
+        if page >= self.page_limit(self.source_of(response)) or not self.more_pages(response, every_one_held):
             return
         next_href = response.xpath(
             "//a[normalize-space()='下一页' or normalize-space()='下页' or contains(@class, 'next')]/@href"
@@ -40,6 +42,6 @@ class CfsnSpider(SourceSpider):
         else:
             self.logger.debug("no next page on %s", response.url)
 
-    def parse_article(self, response: Response) -> Iterator[Article | Reject]:
+    def parse_article(self, response: Response) -> Iterator[Article | Reject | Rechecked]:
         """An article page → an item, or a reject with the reason (never dropped)."""
         yield self.parsed(response, cfsn.parse_article)

@@ -18,7 +18,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.extract import extract
-from crawler.items import Article, Reject
+from crawler.items import Article, Rechecked, Reject
 from crawler.middlewares import failure_reason
 from crawler.parsers import fsa_uk
 from crawler.sources import Source
@@ -63,11 +63,11 @@ class FsaUkSpider(SourceSpider):
         if urlsplit(response.url).hostname == API_HOST:
             yield from self.parse_alerts(response, page)
             return
-        for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href.strip())
-            if NEWS_URL.match(url):
-                yield self.follow(response, url, self.parse_news)
-        if page >= self.page_limit(self.source_of(response)):
+        urls = [response.urljoin(href.strip()) for href in response.css("a::attr(href)").getall()]
+        every_one_held = yield from self.follow_articles(
+            response, [u for u in urls if NEWS_URL.match(u)], self.parse_news
+        )
+        if page >= self.page_limit(self.source_of(response)) or not self.more_pages(response, every_one_held):
             return
         following = response.xpath("//a[@rel='next' or normalize-space()='Next']/@href").get()
         if following:
@@ -89,10 +89,17 @@ class FsaUkSpider(SourceSpider):
             )
             return
         fetched_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+        every_one_held = True
         for record in items:
             item = fsa_uk.alert_from_record(record, response.url, fetched_at)
             if isinstance(item, Reject):
                 yield item
+                continue
+            every_one_held = every_one_held and self.known.seen_before(fsa_uk.SLUG, item.url)
+            if self.known.enabled and self.known.fresh(fsa_uk.SLUG, item.url):
+                # Held and not due: the alert is asked for again when its age says (then in full: the item
+                # is the record and its page together).
+                self.skip(fsa_uk.SLUG, item.url)
                 continue
             yield scrapy.Request(
                 item.url,
@@ -103,7 +110,12 @@ class FsaUkSpider(SourceSpider):
             )
         query = dict(parse_qsl(urlsplit(response.url).query))
         limit = int(query["_limit"]) if query.get("_limit", "").isdigit() else 0
-        if limit and len(items) >= limit and page < self.page_limit(self.source_of(response)):
+        if (
+            limit
+            and len(items) >= limit
+            and page < self.page_limit(self.source_of(response))
+            and self.more_pages(response, every_one_held)
+        ):
             offset = int(query["_offset"]) if query.get("_offset", "").isdigit() else 0
             yield self.follow(
                 response, with_query(response.url, _offset=str(offset + limit)), self.parse, page=page + 1
@@ -135,5 +147,5 @@ class FsaUkSpider(SourceSpider):
         item.notes.append(f"alert page not fetched ({reason}): the body is the API record's")
         yield item
 
-    def parse_news(self, response: Response) -> Iterator[Article | Reject]:
+    def parse_news(self, response: Response) -> Iterator[Article | Reject | Rechecked]:
         yield self.parsed(response, fsa_uk.parse_article)

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.http import Response
 
-from crawler.items import Article, Reject
+from crawler.items import Article, Rechecked, Reject
 from crawler.parsers import govcn
 from crawler.sources import Source
 from crawler.spiders.base import SourceSpider
@@ -46,13 +46,11 @@ class GovcnSpider(SourceSpider):
                 self.logger.warning("%s: no rows (%s) on %s", source.slug, rows, response.url)
         else:
             hrefs = [h for h in HREF.findall(response.text) if govcn.template_of(urljoin(response.url, h))]
-        seen = set()
-        for href in hrefs:
-            url = response.urljoin(href.strip())
-            if url not in seen and on_hosts(url, source):
-                seen.add(url)
-                yield self.follow(response, url, self.parse_article)
-        if page >= self.page_limit(source):
+        urls = dict.fromkeys(response.urljoin(href.strip()) for href in hrefs)
+        every_one_held = yield from self.follow_articles(
+            response, [u for u in urls if on_hosts(u, source)], self.parse_article
+        )
+        if page >= self.page_limit(source) or not self.more_pages(response, every_one_held):
             return
         following = self._next_page(response, page)
         if following and on_hosts(following, source) and following != response.url:
@@ -70,6 +68,6 @@ class GovcnSpider(SourceSpider):
                 return response.urljoin(f"{stem}_{current + 1}.{suffix}")
         return None
 
-    def parse_article(self, response: Response) -> Iterator[Article | Reject]:
+    def parse_article(self, response: Response) -> Iterator[Article | Reject | Rechecked]:
         """A bureau's article page → an item with the bureau as its source, or a reject with the reason."""
         yield self.parsed(response, govcn.parse_article, source=self.source_of(response).slug)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -16,7 +16,7 @@ import scrapy
 from parsel import Selector
 from scrapy.http import Response
 
-from crawler.items import Article, Reject
+from crawler.items import Article, Rechecked, Reject
 from crawler.parsers import samr
 from crawler.spiders.base import SourceSpider
 
@@ -55,8 +55,8 @@ class SamrSpider(SourceSpider):
         if NOTICE_INDEX.match(response.url):
             yield self._api_page(response.url, 1, response.meta.get("source"))
             return
-        yield from self._articles(response, response.css("a::attr(href)").getall())
-        if page >= self.page_limit(self.source_of(response)):
+        every_one_held = yield from self._articles(response, response.css("a::attr(href)").getall())
+        if page >= self.page_limit(self.source_of(response)) or not self.more_pages(response, every_one_held):
             return
         next_href = response.xpath("//a[normalize-space()='下一页' or contains(@class, 'next')]/@href").get()
         if next_href:
@@ -64,12 +64,21 @@ class SamrSpider(SourceSpider):
             if urlsplit(url).netloc == urlsplit(response.url).netloc and url != response.url:
                 yield self.follow(response, url, self.parse, page=page + 1)
 
-    def _articles(self, response: Response, hrefs: list[str]) -> Iterator[scrapy.Request]:
+    def _articles(self, response: Response, hrefs: list[str]) -> Generator[scrapy.Request, None, bool]:
+        """Requests for the article links (see `follow_articles`); whether the archive held them all."""
         host = urlsplit(response.url).netloc
-        for href in hrefs:
-            url = response.urljoin(href.strip())
-            if urlsplit(url).netloc in (host, "www.samr.gov.cn") and samr.ARTICLE_URL.search(url):
-                yield self.follow(response, url, self.parse_article)
+        urls = [response.urljoin(href.strip()) for href in hrefs]
+        return (
+            yield from self.follow_articles(
+                response,
+                [
+                    u
+                    for u in urls
+                    if urlsplit(u).netloc in (host, "www.samr.gov.cn") and samr.ARTICLE_URL.search(u)
+                ],
+                self.parse_article,
+            )
+        )
 
     def _api_page(self, list_url: str, page: int, source: Any) -> scrapy.Request:
         return scrapy.Request(
@@ -106,7 +115,9 @@ class SamrSpider(SourceSpider):
         if not hrefs:
             yield self._bad_answer(response, f"page {page} holds no rows")
             return
-        yield from self._articles(response.replace(url=list_url), hrefs)
+        every_one_held = yield from self._articles(response.replace(url=list_url), hrefs)
+        if not self.more_pages(response, every_one_held):
+            return
         count = fragment.css("[count]::attr(count)").get()
         total = int(count) if count and count.isdigit() else None
         if total is None:
@@ -122,6 +133,6 @@ class SamrSpider(SourceSpider):
             http_status=response.status,
         )
 
-    def parse_article(self, response: Response) -> Iterator[Article | Reject]:
+    def parse_article(self, response: Response) -> Iterator[Article | Reject | Rechecked]:
         """A notice or news page → an item, or a reject with the reason (never dropped)."""
         yield self.parsed(response, samr.parse_article)
