@@ -276,6 +276,15 @@ def m009_incremental(db: Database) -> None:
     runs.add_column("items_removed", int)
 
 
+@migrations()
+def m010_warc(db: Database) -> None:
+    """Evidence (``crawler/warc.py``): the WARC record (file in the warc folder, byte offset) of the response
+    each article, revision and attachment came from."""
+    for table in ("articles", "revisions", "attachments"):
+        db.table(table).add_column("warc_file", str)
+        db.table(table).add_column("warc_offset", int)
+
+
 def migrate(db: Database) -> None:
     """Bring a database (new or old) up to the current schema, and its search index up to date.
 

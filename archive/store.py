@@ -21,6 +21,7 @@ import socket
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
@@ -29,7 +30,7 @@ from sqlite_utils import Database
 
 from archive import search
 from archive.schema import migrate, migrations
-from crawler.items import Alert, Article, Rechecked, Reject
+from crawler.items import Alert, Article, Attachment, Image, Rechecked, Reject
 
 #: Seconds a write waits for another writer's lock before it fails as 'locked' (``FOODNEWS_DB_TIMEOUT``).
 DEFAULT_TIMEOUT = float(os.environ.get("FOODNEWS_DB_TIMEOUT") or 60)
@@ -416,6 +417,8 @@ class Archive:
             "notes": json.dumps(item.notes, ensure_ascii=False),
             "etag": item.etag,
             "last_modified": item.last_modified,
+            "warc_file": item.warc_file,
+            "warc_offset": item.warc_offset,
             "removed_at": None,  # served again: no longer withdrawn
         }
         with self._write():
@@ -456,6 +459,8 @@ class Archive:
                         "body_html": item.body_html,
                         "content_sha256": digest,
                         "page_sha256": item.page_sha256,
+                        "warc_file": item.warc_file,
+                        "warc_offset": item.warc_offset,
                     }
                 )
             self._replace_children(
@@ -474,7 +479,7 @@ class Archive:
         kept = {
             row["url"]: row
             for row in self.db.query(
-                "select url, sha256, size, media_type, path from attachments "
+                "select url, sha256, size, media_type, path, warc_file, warc_offset from attachments "
                 "where article_id = ? and sha256 is not null",
                 [aid],
             )
@@ -489,12 +494,17 @@ class Archive:
                 "media_type": a.media_type,
                 "path": a.path,
                 "error": a.error,
+                "warc_file": a.warc_file,
+                "warc_offset": a.warc_offset,
             }
             old = kept.get(a.url)
             if a.sha256 is None and old is not None:
                 row.update({k: old[k] for k in ("sha256", "size", "media_type", "path")})
                 if a.error:
                     row["error"] = f"{a.error} (the copy downloaded before is kept)"
+            if a.warc_file is None and old is not None and row["sha256"] == old["sha256"]:
+                # (held already, so not fetched again: the record it came in is still its evidence)
+                row.update({k: old[k] for k in ("warc_file", "warc_offset")})
             rows.append(row)
         return rows
 
@@ -518,6 +528,35 @@ class Archive:
             },
             pk="article_id",
         )
+
+    def article(self, aid: str) -> Article | None:
+        """The article ``aid`` as an item again (its images, attachments and alert included), or None."""
+        rows = list(self.db.query("select * from articles where id = ?", [aid]))
+        if not rows:
+            return None
+        row = rows[0]
+        names = {f.name for f in fields(Article)} - {"authors", "notes", "images", "attachments", "alert"}
+        item = Article(
+            **{k: row[k] for k in names if k in row},
+            authors=json.loads(row["authors"] or "[]"),
+            notes=json.loads(row["notes"] or "[]"),
+        )
+        item.images = [
+            Image(url=r["url"], caption=r["caption"], credit=r["credit"])
+            for r in self.db.query("select * from images where article_id = ? order by position", [aid])
+        ]
+        kept = {f.name for f in fields(Attachment)}
+        item.attachments = [
+            Attachment(**{k: v for k, v in r.items() if k in kept})
+            for r in self.db.query("select * from attachments where article_id = ? order by position", [aid])
+        ]
+        for r in self.db.query("select * from alerts where article_id = ?", [aid]):
+            lists = ("allergens", "products", "countries")
+            item.alert = Alert(
+                **{k: v for k, v in r.items() if k in {f.name for f in fields(Alert)} and k not in lists},
+                **{k: json.loads(r[k] or "[]") for k in lists},
+            )
+        return item
 
     def _rowid(self, aid: str) -> int:
         return int(self.db.execute("select rowid from articles where id = ?", [aid]).fetchone()[0])

@@ -107,7 +107,9 @@ def _print_run(stats: dict[str, Any], db: str, spider: str | None = None) -> Non
     print(
         "crawl {reason}: {spider}{pages} pages fetched, {new} new, {changed} changed, {unchanged} unchanged, "
         "{skipped} held and not due, {removed} withdrawn, {rejected} rejected{lost} -> {db}".format(
-            reason="failed" if stats.get("health/failed") else stats.get("finish_reason", "?"),
+            reason="failed"
+            if stats.get("health/failed") or stats.get("warc/failed")
+            else stats.get("finish_reason", "?"),
             spider=f"{spider}: " if spider else "",
             pages=stats.get("response_received_count", 0),
             new=stats.get("archive/new", 0),
@@ -143,6 +145,11 @@ def _check_run(stats: dict[str, Any]) -> int:
         )
     if stats.get("archive/unrecorded"):
         raise CommandFailed(f"the end of the run could not be recorded: {stats['archive/unrecorded']}")
+    if stats.get("warc/failed"):
+        raise CommandFailed(
+            f"crawl failed: {stats['warc/failed']} responses could not be kept as WARC records: "
+            f"{stats.get('warc/error')}; the run is recorded as failed in crawl_runs"
+        )
     if stats.get("health/failed"):
         raise CommandFailed(f"crawl failed, a source missed its expectations: {stats['health/failed']}")
     return 0 if stats.get("finish_reason") == "finished" else 1
@@ -267,6 +274,102 @@ def cmd_import(args: argparse.Namespace) -> int:
     if failure:
         raise CommandFailed(failure)
     return 1 if counts["bad"] else 0
+
+
+# --- evidence: warc and reparse ---------------------------------------------------------------------------
+
+
+def _open_archive(db: str) -> Any:
+    from archive.store import Archive, ArchiveError
+
+    if not Path(db).is_file():
+        raise UserError(f"no archive at {db}")
+    try:
+        return Archive(db)
+    except ArchiveError as exc:
+        raise CommandFailed(f"cannot open the archive: {exc}") from None
+
+
+def _warc_folder(db: str) -> Path:
+    from crawler.warc import warc_folder
+
+    folder = warc_folder({"FOODNEWS_WARC": os.environ.get("FOODNEWS_WARC", ""), "FOODNEWS_DB": db})
+    assert folder is not None
+    return folder
+
+
+def cmd_warc(args: argparse.Namespace) -> int:
+    """Write the response an article (or one of its revisions) was stored from, as the server sent it."""
+    from crawler.warc import read_record
+
+    with _open_archive(args.db) as archive:
+        found = archive.db.execute(
+            "select id, url from articles where id = ? or url = ? or canonical_url = ? limit 1",
+            [args.article] * 3,
+        ).fetchone()
+        if found is None:
+            raise UserError(f"no article {args.article!r} in {args.db} (give its id, URL or canonical URL)")
+        aid, url = found
+        if args.revision is None:
+            where = archive.db.execute(
+                "select warc_file, warc_offset from articles where id = ?", [aid]
+            ).fetchone()
+        else:
+            where = archive.db.execute(
+                "select warc_file, warc_offset from revisions where article_id = ? and revision = ?",
+                [aid, args.revision],
+            ).fetchone()
+            if where is None:
+                raise UserError(f"{url} has no revision {args.revision}")
+    if where[0] is None:
+        raise CommandFailed(
+            f"{url} has no WARC record (stored before responses were kept, or imported from JSON Lines)"
+        )
+    try:
+        record = read_record(_warc_folder(args.db), where[0], where[1])
+    except (OSError, ValueError) as exc:
+        raise CommandFailed(f"cannot read the WARC record {where[0]}:{where[1]}: {exc}") from None
+    data = record.body if args.body else record.raw
+    if args.output:
+        try:
+            Path(args.output).write_bytes(data)
+        except OSError as exc:
+            raise CommandFailed(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    return 0
+
+
+def cmd_reparse(args: argparse.Namespace) -> int:
+    """Extract every stored article again from its WARC record, through the store."""
+    from collections import Counter
+
+    from archive.store import ArchiveError
+    from crawler.reparse import reparse, summary
+
+    if args.source and args.source not in _known_sources():
+        raise UserError(f"unknown source {args.source!r} (foodnews sources lists them)")
+    outcomes: Counter[str] = Counter()
+    with _open_archive(args.db) as archive:
+        try:
+            for url, outcome, why in reparse(archive, _warc_folder(args.db), args.source):
+                outcomes[outcome] += 1
+                if outcome in ("rejected", "unreadable"):
+                    print(f"foodnews: {url}: {outcome}: {why}", file=sys.stderr)
+                elif outcome != "unchanged" and args.verbose:
+                    print(f"{outcome}: {url}")
+        except ArchiveError as exc:
+            print(f"reparsed {summary(outcomes)} -> {args.db}", flush=True)
+            raise CommandFailed(f"reparse stopped: {exc}") from None
+    print(f"reparsed {summary(outcomes)} -> {args.db}", flush=True)
+    return 1 if outcomes["unreadable"] else 0
+
+
+def _known_sources() -> set[str]:
+    from crawler.sources import registry
+
+    return set(registry())
 
 
 # --- serve and demo ---------------------------------------------------------------------------------------
@@ -416,6 +519,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="stop at the first bad line")
     p.add_argument("--db", default=os.environ.get("FOODNEWS_DB", DEFAULT_DB), help="archive file")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("warc", help="write the response an article was stored from, as the server sent it")
+    p.add_argument("article", help="the article's id, URL or canonical URL")
+    p.add_argument("--db", default=os.environ.get("FOODNEWS_DB", DEFAULT_DB), help="archive file")
+    p.add_argument("--revision", type=int, metavar="N", help="the response revision N was stored from")
+    p.add_argument("--body", action="store_true", help="only the body, decoded (Content-Encoding undone)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(func=cmd_warc)
+
+    p = sub.add_parser("reparse", help="extract the stored articles again from their WARC records")
+    p.add_argument("--db", default=os.environ.get("FOODNEWS_DB", DEFAULT_DB), help="archive file")
+    p.add_argument("--source", metavar="SLUG", help="only this source's articles")
+    p.add_argument("-v", "--verbose", action="store_true", help="name each article that changed")
+    p.set_defaults(func=cmd_reparse)
 
     for name, default_db, func, helptext in (
         ("serve", os.environ.get("FOODNEWS_DB", DEFAULT_DB), cmd_serve, "serve the archive with Datasette"),

@@ -207,6 +207,7 @@ class AttachmentsPipeline(FilesPipeline):
             raise FileException(f"cannot keep the file: {exc.strerror or exc}") from None
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("files/kept")
+        warc_file, warc_offset = response.meta.get("warc_record") or (None, None)
         return {
             "url": request.url,
             "status": "downloaded",
@@ -214,6 +215,8 @@ class AttachmentsPipeline(FilesPipeline):
             "size": len(data),
             "media_type": kind,
             "path": path,
+            "warc_file": warc_file,
+            "warc_offset": warc_offset,
         }
 
     @staticmethod
@@ -257,6 +260,8 @@ class AttachmentsPipeline(FilesPipeline):
                 attachment.size = result["size"]
                 attachment.media_type = result["media_type"]
                 attachment.path = result["path"]
+                attachment.warc_file = result.get("warc_file")
+                attachment.warc_offset = result.get("warc_offset")
                 attachment.error = None
             else:
                 error = result.value if isinstance(result, Failure) else result

@@ -48,6 +48,10 @@ class Attachment:
     error: str | None = _doc(
         "Why the file could not be downloaded or kept, one line; None when it was.", None
     )
+    warc_file: str | None = _doc(
+        "The WARC file (in the archive's warc folder) holding the response the file came in.", None
+    )
+    warc_offset: int | None = _doc("Where that response record starts in warc_file (bytes).", None)
 
 
 @dataclass
@@ -118,6 +122,10 @@ class Article:
     last_modified: str | None = _doc(
         "The response's Last-Modified header as sent (an HTTP date): asked with If-Modified-Since.", None
     )
+    warc_file: str | None = _doc(
+        "The WARC file (in the archive's warc folder) holding the page's response as served.", None
+    )
+    warc_offset: int | None = _doc("Where that response record starts in warc_file (bytes).", None)
     notes: list[str] = _doc(
         "Why a field is empty or how it was derived, e.g. 'published: no date on page'. Never silently dropped.",
         factory=list,
@@ -148,6 +156,9 @@ class Article:
                     if not isinstance(value, dict):
                         raise ValueError("alert: expected an object")
                     value = Alert(**_typed(Alert, value, "alert"))
+            elif f.name == "warc_offset":
+                if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                    raise ValueError(f"warc_offset: expected a whole number, got {type(value).__name__}")
             elif f.name in ("authors", "notes"):
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in data[f.name]):
                     raise ValueError(f"{f.name}: expected a list of strings")

@@ -121,6 +121,11 @@ def malformed(item: Article) -> str | None:
         problem = url_problem(image.url, optional=True)
         if problem:
             return f"image url {problem}"
+    records: list[Article | Attachment] = [item, *item.attachments]
+    for record in records:
+        warc_problem = _warc_problem(record.warc_file, record.warc_offset)
+        if warc_problem:
+            return warc_problem
     for attachment in item.attachments:
         problem = url_problem(attachment.url) or _kept_file_problem(attachment)
         if problem:
@@ -134,6 +139,20 @@ def malformed(item: Article) -> str | None:
 
 #: Where an attachment's file is kept, relative to the files folder (crawler/files.py).
 KEPT_PATH = re.compile(r"sha256/[0-9a-f]{2}/[0-9a-f]{64}(\.[a-z0-9]{1,8})?")
+
+
+#: A WARC file's name as `crawler.warc.WarcWriter` makes it (a bare name: it is looked up in the warc folder).
+WARC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.warc\.gz")
+
+
+def _warc_problem(name: Any, offset: Any) -> str | None:
+    if name is None and offset is None:
+        return None
+    if not isinstance(name, str) or not WARC_NAME.fullmatch(name):
+        return f"warc_file is not the name of a WARC file: {str(name)[:60]!r}"
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        return f"warc_offset is not a byte offset: {str(offset)[:20]!r}"
+    return None
 
 
 def _kept_file_problem(attachment: Attachment) -> str | None:
@@ -358,8 +377,12 @@ class ArchivePipeline:
                 tally = self.tallies[slug]
                 tally.skipped = stats.get_value(f"incremental/skipped/{slug}", 0)
                 missed = problems(source(slug), tally, stats.get_stats()) if slug in registry() else []
+                unkept = stats.get_value("warc/failed", 0)
                 if self.error:
                     status, error = "failed", self.error
+                elif unkept:
+                    status = "failed"
+                    error = f"{unkept} responses could not be kept as WARC records ({stats.get_value('warc/error')})"
                 elif missed and reason == "finished":
                     status, error = "failed", "expectations not met: " + "; ".join(missed)
                     unhealthy.append(f"{slug}: {'; '.join(missed)}")

@@ -24,7 +24,12 @@ DOWNLOAD_TIMEOUT = 60
 # or after decompression (a gzip bomb), is cancelled and recorded as a reject.
 DOWNLOAD_MAXSIZE = 4 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 1024 * 1024
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.RedirectLoopMiddleware": 610}
+# The WARC middleware sits next to the downloader (after Scrapy's at 900), so it keeps responses as served,
+# before decompression (590) and redirects (600).
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.RedirectLoopMiddleware": 610,
+    "crawler.warc.WarcMiddleware": 950,
+}
 # Scrapy's HTTP/1.1 handler, or, with FOODNEWS_REPLAY set (the demo, the tests), a local replay of the sites.
 DOWNLOAD_HANDLERS = {
     "http": "crawler.replay.ReplayDownloadHandler",
@@ -45,6 +50,11 @@ FOODNEWS_DB_TIMEOUT = 60
 # (default: ``files`` beside the archive); a bigger file is recorded with the reason, not kept.
 FOODNEWS_FILES = os.environ.get("FOODNEWS_FILES", "")
 FOODNEWS_MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
+
+# Responses of article pages and attachments kept as WARC records in FOODNEWS_WARC (default: ``warc`` beside
+# the archive), in files of at most FOODNEWS_WARC_MAX_BYTES (crawler/warc.py).
+FOODNEWS_WARC = os.environ.get("FOODNEWS_WARC", "")
+FOODNEWS_WARC_MAX_BYTES = 1024**3
 
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidationPipeline": 100,

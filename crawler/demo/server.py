@@ -12,6 +12,7 @@ declaration; a file that starts with ``{`` or ``[`` is sent as JSON.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 import sys
@@ -81,6 +82,8 @@ class ReplayHandler(BaseHTTPRequestHandler):
     """Serves files of the replay site; everything else is a 404."""
 
     server_version = "foodnews-replay/1"
+    #: Send files gzip-encoded to a client that accepts it, as most web servers do (off: the bytes as they are).
+    compress = False
 
     def __init__(self, *args: object, root: Path, **kwargs: object):
         self.root = root
@@ -108,8 +111,12 @@ class ReplayHandler(BaseHTTPRequestHandler):
             self.send_header("ETag", etag)
             self.end_headers()
             return
+        if self.compress and "gzip" in (self.headers.get("Accept-Encoding") or ""):
+            data = gzip.compress(data, mtime=0)
         self.send_response(200)
         self.send_header("Content-Type", kind)
+        if self.compress and "gzip" in (self.headers.get("Accept-Encoding") or ""):
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", modified)

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crawler.extract import SiteRules
+from crawler.extract import SiteRules, extract
 from crawler.items import Alert, Article, Reject
 from crawler.parsers import site_parser
 
@@ -183,3 +183,19 @@ def alert_from_record(record: Any, api_page_url: str, fetched_at: str | None = N
         notes=notes,
         alert=alert,
     )
+
+
+def with_alert_page(
+    item: Article, page: bytes, url: str, *, content_type: str | None = None, http_status: int | None = None
+) -> Article:
+    """The alert item with the text of its own page when the engine can read it (else the record's, with a
+    note): what the spider does with the page, and what ``foodnews reparse`` does again from its WARC record."""
+    found = extract(page, url, source=SLUG, content_type=content_type, http_status=http_status)
+    if isinstance(found, Article) and found.body:
+        item.body, item.body_html, item.page_sha256 = found.body, found.body_html, found.page_sha256
+        item.images, item.attachments = found.images, found.attachments
+        item.notes = ["body: the alert page", *item.notes[1:]]
+    else:
+        reason = found.reason if isinstance(found, Reject) else "no text"
+        item.notes.append(f"alert page not read ({reason}): the body is the API record's")
+    return item

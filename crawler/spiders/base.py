@@ -19,6 +19,18 @@ from crawler.middlewares import failure_reason, linked_url
 from crawler.sources import Source
 
 
+def provenance(item: Article, response: Response) -> None:
+    """What an article keeps of the response it was parsed from: the validators the server sent (for the
+    next conditional re-check) and the WARC record the response was kept as."""
+    item.etag, item.last_modified = (
+        value.decode("latin-1") if (value := response.headers.get(name)) else None
+        for name in ("ETag", "Last-Modified")
+    )
+    item.warc_file, item.warc_offset = response.meta.get("warc_record") or (None, None)
+    if response.meta.get("warc_error"):
+        item.notes.append(f"warc: {response.meta['warc_error']}")
+
+
 class SourceSpider(scrapy.Spider):
     """A spider whose sources are the entries of ``crawler/spiders/<name>.yaml``.
 
@@ -194,10 +206,7 @@ class SourceSpider(scrapy.Spider):
         )
         if isinstance(item, Article):
             self._count_rules(item)
-            item.etag, item.last_modified = (
-                value.decode("latin-1") if (value := response.headers.get(name)) else None
-                for name in ("ETag", "Last-Modified")
-            )
+            provenance(item, response)
         return item
 
     def _count_rules(self, item: Article) -> None:

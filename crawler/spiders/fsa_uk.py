@@ -17,12 +17,11 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.extract import extract
 from crawler.items import Article, Rechecked, Reject
 from crawler.middlewares import failure_reason
 from crawler.parsers import fsa_uk
 from crawler.sources import Source
-from crawler.spiders.base import SourceSpider
+from crawler.spiders.base import SourceSpider, provenance
 
 API_HOST = "data.food.gov.uk"
 NEWS_URL = re.compile(r"^https://www\.food\.gov\.uk/news-alerts/news/[\w-]+$")
@@ -96,6 +95,8 @@ class FsaUkSpider(SourceSpider):
                 yield item
                 continue
             every_one_held = every_one_held and self.known.seen_before(fsa_uk.SLUG, item.url)
+            # The API page is the record's evidence; the alert page's, when it is read, replaces it.
+            item.warc_file, item.warc_offset = response.meta.get("warc_record") or (None, None)
             if self.known.enabled and self.known.fresh(fsa_uk.SLUG, item.url):
                 # Held and not due: the alert is asked for again when its age says (then in full: the item
                 # is the record and its page together).
@@ -124,21 +125,14 @@ class FsaUkSpider(SourceSpider):
     def parse_alert_page(self, response: Response, item: Article) -> Iterator[Article]:
         """The alert's own page: its text replaces the record's when the engine can read it."""
         content_type = response.headers.get("Content-Type")
-        page = extract(
+        provenance(item, response)
+        yield fsa_uk.with_alert_page(
+            item,
             response.body,
             response.url,
-            source=fsa_uk.SLUG,
             content_type=content_type.decode("latin-1") if content_type else None,
             http_status=response.status,
         )
-        if isinstance(page, Article) and page.body:
-            item.body, item.body_html, item.page_sha256 = page.body, page.body_html, page.page_sha256
-            item.images, item.attachments = page.images, page.attachments
-            item.notes = ["body: the alert page", *item.notes[1:]]
-        else:
-            reason = page.reason if isinstance(page, Reject) else "no text"
-            item.notes.append(f"alert page not read ({reason}): the body is the API record's")
-        yield item
 
     def alert_page_failed(self, failure: Failure) -> Iterator[Article]:
         """An alert page that cannot be fetched loses nothing: the item keeps the record's text."""
