@@ -69,7 +69,9 @@ def test_five_kills_then_one_run_hold_what_a_clean_run_holds(tmp_path: Path) -> 
                     stored_after_kill.append(conn.execute("select count(*) from articles").fetchone()[0])
                 finally:
                     conn.close()
-        print(f"{killed_runs} crawls killed (a clean crawl: {duration:.0f} s); stored after each: {stored_after_kill}")
+        print(
+            f"{killed_runs} crawls killed (a clean crawl: {duration:.0f} s); stored after each: {stored_after_kill}"
+        )
         assert killed_runs >= 1
         run_crawl(killed, server, CONCURRENT_REQUESTS_PER_DOMAIN=4)
     assert query(killed, "pragma integrity_check") == [("ok",)]
