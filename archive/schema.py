@@ -285,6 +285,12 @@ def m010_warc(db: Database) -> None:
         db.table(table).add_column("warc_offset", int)
 
 
+@migrations()
+def m011_run_seconds(db: Database) -> None:
+    """How long each run took (``finished`` − ``started``, in seconds), for the summary and for Datasette."""
+    db.table("crawl_runs").add_column("seconds", float)
+
+
 def migrate(db: Database) -> None:
     """Bring a database (new or old) up to the current schema, and its search index up to date.
 

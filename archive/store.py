@@ -354,7 +354,16 @@ class Archive:
 
         On a full disk the run's reserve is given back first, so that the record can still be written.
         """
-        values = {"finished": utc_now(), "status": status, "error": error, **counts}
+        now = datetime.now(UTC)
+        values: dict[str, Any] = {
+            "finished": now.replace(microsecond=0).isoformat(),
+            "status": status,
+            "error": error,
+            **counts,
+        }
+        started = self.db.execute("select started from crawl_runs where id = ?", [run_id]).fetchone()
+        if started and started[0]:
+            values["seconds"] = round((now - datetime.fromisoformat(started[0])).total_seconds(), 1)
 
         def record() -> None:
             with self._write():

@@ -165,11 +165,89 @@ def _pairs(option: str, pairs: list[str] | None) -> dict[str, str]:
     return out
 
 
+def _progress(overrides: dict[str, Any]) -> dict[str, Any]:
+    """The settings with the live progress display on when standard error is a terminal (unless set)."""
+    return {"FOODNEWS_PROGRESS": sys.stderr.isatty(), **overrides}
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
-    stats = run_crawl(args.spider, args.db, _pairs("-s", args.set), _pairs("-a", args.arg))
-    if stats.get("archive/runs") or not stats.get("archive/error"):  # a crawl refused at start has no summary
-        _print_run(stats, args.db)
-    return _check_run(stats)
+    if bool(args.spider) == bool(args.all):
+        raise UserError("name one spider, or --all for every spider (foodnews sources lists them)")
+    arguments = _pairs("-a", args.arg)
+    overrides = _progress(_pairs("-s", args.set))
+    if args.all:
+        if set(arguments) - {"max_pages"}:
+            raise UserError("with --all, -a takes only max_pages=N (start URLs belong to one spider)")
+        from scrapy.spiderloader import SpiderLoader
+
+        spiders = SpiderLoader.from_settings(_settings(args.db)).list()
+        return _report(run_crawls({s: dict(arguments) for s in spiders}, args.db, overrides), args.db)
+    return _report({args.spider: run_crawl(args.spider, args.db, overrides, arguments)}, args.db, named=False)
+
+
+def _report(all_stats: dict[str, dict[str, Any]], db: str, named: bool = True) -> int:
+    """Each spider's summary line, the table of the runs, and the exit status: the last failure raised
+    (the others printed), 0 when every run finished with every item stored."""
+    for spider, stats in all_stats.items():
+        if stats.get("archive/runs") or not stats.get("archive/error"):  # refused at start: no summary
+            _print_run(stats, db, spider if named else None)
+    runs = [run for stats in all_stats.values() for run in stats.get("archive/run_ids") or []]
+    if len(runs) > 1:
+        _print_table(db, runs)
+    failures = []
+    status = 0
+    for stats in all_stats.values():
+        try:
+            status = max(status, _check_run(stats))
+        except CommandFailed as exc:
+            failures.append(exc)
+    if failures:
+        for failure in failures[:-1]:
+            print(f"foodnews: error: {failure}", file=sys.stderr)
+        raise failures[-1]
+    return status
+
+
+#: The summary table's columns: (heading, crawl_runs column).
+_TABLE = (
+    ("source", "source"),
+    ("status", "status"),
+    ("fetched", "pages_fetched"),
+    ("new", "items_new"),
+    ("changed", "items_changed"),
+    ("unchanged", "items_unchanged"),
+    ("held", "items_skipped"),
+    ("removed", "items_removed"),
+    ("rejected", "items_rejected"),
+    ("seconds", "seconds"),
+)
+
+
+def _print_table(db: str, runs: list[int]) -> None:
+    """One row per source run of this crawl, as ``crawl_runs`` records it."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True, timeout=10)
+        try:
+            marks = ",".join("?" * len(runs))
+            rows = conn.execute(
+                f"select {', '.join(c for _, c in _TABLE)} from crawl_runs where id in ({marks}) order by id",
+                runs,
+            ).fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        print(f"foodnews: the runs' table cannot be read: {exc}", file=sys.stderr)
+        return
+    cells = [[h for h, _ in _TABLE]] + [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(_TABLE))]
+    for row in cells:
+        print(
+            "  ".join(
+                v.ljust(w) if i < 2 else v.rjust(w) for i, (v, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
 
 
 # --- extract ----------------------------------------------------------------------------------------------
@@ -442,26 +520,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         all_stats = run_crawls(
             {spider: {"start_urls": ",".join(replay.start_urls(spider))} for spider in spiders},
             args.db,
-            {
-                "FOODNEWS_REPLAY": replay.base_url,
-                "DOWNLOAD_DELAY": 0,
-                "AUTOTHROTTLE_ENABLED": False,
-                "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-                "LOG_LEVEL": os.environ.get("FOODNEWS_LOG_LEVEL", "WARNING"),
-            },
+            _progress(
+                {
+                    "FOODNEWS_REPLAY": replay.base_url,
+                    "DOWNLOAD_DELAY": 0,
+                    "AUTOTHROTTLE_ENABLED": False,
+                    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+                    "LOG_LEVEL": os.environ.get("FOODNEWS_LOG_LEVEL", "WARNING"),
+                }
+            ),
         )
-        failures = []
-        for spider, stats in all_stats.items():
-            if stats.get("archive/runs") or not stats.get("archive/error"):
-                _print_run(stats, args.db, spider)
-            try:
-                _check_run(stats)
-            except CommandFailed as exc:
-                failures.append(exc)
-        if failures:
-            for failure in failures[:-1]:
-                print(f"foodnews: error: {failure}", file=sys.stderr)
-            raise failures[-1]
+        _report(all_stats, args.db)
         if args.no_serve:
             return 0
         from archive.serve import serve
@@ -489,8 +558,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("crawl", help="crawl a source into the archive")
     p.add_argument(
-        "spider", help="the spider: cfsn, samr, govcn or fsa_uk (foodnews sources lists their sources)"
+        "spider",
+        nargs="?",
+        help="the spider: cfsn, samr, govcn or fsa_uk (foodnews sources lists their sources)",
     )
+    p.add_argument("--all", action="store_true", help="every spider, side by side in one process")
     p.add_argument("--db", default=os.environ.get("FOODNEWS_DB", DEFAULT_DB), help="archive file")
     p.add_argument(
         "-a",

@@ -287,6 +287,7 @@ class ArchivePipeline:
             raise CloseSpider("failed") from None
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("archive/runs", len(self.runs))
+        self.crawler.stats.set_value("archive/run_ids", list(self.runs.values()))
 
     def _slug(self, source: str | None) -> str:
         """The run an item or page counts towards: its source's, else the spider's first."""

@@ -56,6 +56,11 @@ FOODNEWS_MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 FOODNEWS_WARC = os.environ.get("FOODNEWS_WARC", "")
 FOODNEWS_WARC_MAX_BYTES = 1024**3
 
+# A live line per source on an interactive terminal (crawler/progress.py); the foodnews command turns it on
+# when standard error is a terminal.
+EXTENSIONS = {"crawler.progress.Progress": 500}
+FOODNEWS_PROGRESS = False
+
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidationPipeline": 100,
     "crawler.files.AttachmentsPipeline": 300,
