@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, fields
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -126,7 +127,7 @@ def _source(spider: str, data: dict[str, Any], where: str) -> Source:
     )
 
 
-def read_file(path: Path, spider: str) -> list[Source]:
+def read_file(path: Path | Traversable, spider: str) -> list[Source]:
     """The sources of one spider's YAML file: one source, or ``defaults`` and a list of ``sources``."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
@@ -145,16 +146,14 @@ def read_file(path: Path, spider: str) -> list[Source]:
     ]
 
 
-def _folder() -> Path:
-    return Path(str(resources.files("crawler") / "spiders"))
-
-
 @cache
 def registry() -> dict[str, Source]:
-    """Every source of every spider, by slug (read once from ``crawler/spiders/*.yaml``)."""
+    """Every source of every spider, by slug (read once from ``crawler/spiders/*.yaml``, through
+    importlib.resources: in a zipped egg, as Scrapyd runs the project, they are no files on disk)."""
     found: dict[str, Source] = {}
-    for path in sorted(_folder().glob("*.yaml")):
-        for source in read_file(path, path.stem):
+    folder = resources.files("crawler").joinpath("spiders")
+    for path in sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name):
+        for source in read_file(path, path.name.removesuffix(".yaml")):
             if source.slug in found:
                 raise SourceError(
                     f"{path.name}: slug {source.slug!r} is also a source of {found[source.slug].spider}"

@@ -50,7 +50,8 @@ class SourceSpider(scrapy.Spider):
     @classmethod
     def check_arguments(cls, arguments: dict[str, Any]) -> None:
         """Raise ValueError, in one line, for a spider argument that can't be used."""
-        unknown = set(arguments) - {"start_urls", "max_pages"}
+        # (``_job``: the job id Scrapyd passes to every spider it runs)
+        unknown = set(arguments) - {"start_urls", "max_pages", "_job"}
         if unknown:
             raise ValueError(
                 f"{cls.name} takes the arguments start_urls and max_pages, not {', '.join(sorted(unknown))}"
