@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= data/demo/foodnews.db
 PORT ?= 8001
 
-.PHONY: demo test lint install score clean browser-deps bench-search bench-extract bench-limits
+.PHONY: demo test lint install score clean browser-deps bench-search bench-extract bench-limits bench-crawl
 
 $(BIN)/foodnews: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ BENCH_DB ?= data/bench/search-$(BENCH_ARTICLES).db
 bench-search: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/bench_search.py --articles $(BENCH_ARTICLES) --db $(BENCH_DB)
+
+## bench-crawl: the full pipeline on a generated replay of BENCH_CRAWL_ARTICLES article pages, beside scrapy bench
+BENCH_CRAWL_ARTICLES ?= 10000
+bench-crawl: install
+	$(BIN)/python bench/bench_crawl.py --articles $(BENCH_CRAWL_ARTICLES)
 
 ## bench-limits: peak RSS of a crawl of hostile pages, and what hostile requests cost the server
 bench-limits: install
