@@ -182,7 +182,7 @@ def m006_run_per_source(db: Database) -> None:
 
 #: Each source's last run beside what the archive holds of it: the page an operator opens to see which
 #: source broke. A run's source is ``crawl_runs.source``, or its spider for runs recorded before m006.
-SOURCE_HEALTH = """
+SOURCE_HEALTH_M007 = """
 create view source_health as
 select
     s.slug as source,
@@ -242,7 +242,7 @@ def m007_evidence_alerts_health(db: Database) -> None:
         foreign_keys=[("article_id", "articles", "id")],
     )
     db.table("alerts").create_index(["notation"])
-    db.execute(SOURCE_HEALTH)
+    db.execute(SOURCE_HEALTH_M007)
 
 
 @migrations()
@@ -289,6 +289,20 @@ def m010_warc(db: Database) -> None:
 def m011_run_seconds(db: Database) -> None:
     """How long each run took (``finished`` − ``started``, in seconds), for the summary and for Datasette."""
     db.table("crawl_runs").add_column("seconds", float)
+
+
+#: The view of m007 with the incremental counts (m009) and the run's duration (m011).
+SOURCE_HEALTH = SOURCE_HEALTH_M007.replace(
+    "    r.items_lost,\n",
+    "    r.items_lost,\n    r.items_skipped,\n    r.items_removed,\n    r.seconds as last_seconds,\n",
+)
+
+
+@migrations()
+def m012_health_run_summary(db: Database) -> None:
+    """``source_health`` shows every column of the last run's summary (held, withdrawn, seconds)."""
+    db.execute("drop view if exists source_health")
+    db.execute(SOURCE_HEALTH)
 
 
 def migrate(db: Database) -> None:

@@ -5,6 +5,8 @@ import os
 BOT_NAME = "foodnews"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+#: `scrapy crawl` exits 1 when the run failed (crawler/commands/crawl.py), as `foodnews crawl` does
+COMMANDS_MODULE = "crawler.commands"
 
 # Identify ourselves with a way to reach us; operators set their own contact URL.
 FOODNEWS_CONTACT_URL = os.environ.get("FOODNEWS_CONTACT_URL", "https://github.com/foodnews-archive/foodnews")

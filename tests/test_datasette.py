@@ -115,7 +115,9 @@ async def test_source_health_shows_each_sources_last_run(tmp_path: Path) -> None
         archive.finish_run(first, "finished", pages_fetched=40, items_new=29, items_rejected=2)
         archive.store(Reject(url=BASE + "/news/detail/22/1.html", reason="HTTP 404", source="cfsn"), first)
         second = archive.start_run("cfsn", "cfsn")
-        archive.finish_run(second, "failed", error="expectations not met: fetched nothing")
+        archive.finish_run(
+            second, "failed", error="expectations not met: fetched nothing", items_skipped=7, items_removed=1
+        )
     response = await make_datasette(path).client.get("/foodnews/source_health.json?_shape=objects")
     assert response.status_code == 200
     rows = {r["source"]: r for r in response.json()["rows"]}
@@ -127,6 +129,8 @@ async def test_source_health_shows_each_sources_last_run(tmp_path: Path) -> None
         second,
     )
     assert cfsn["last_finished_run"] is not None and cfsn["rejects"] == 1 and cfsn["articles"] == 0
+    assert (cfsn["items_skipped"], cfsn["items_removed"]) == (7, 1)
+    assert isinstance(cfsn["last_seconds"], float) and cfsn["last_seconds"] >= 0
     assert all(r["last_status"] is None for slug, r in rows.items() if slug != "cfsn")
 
 

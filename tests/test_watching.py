@@ -136,3 +136,41 @@ def test_a_terminal_gets_a_live_line_per_source_and_a_pipe_does_not(tmp_path: Pa
     assert f"{pages} pages" in cfsn[-1] and f"{new + 2} items" in cfsn[-1]  # (2 rejects are items too)
     assert piped.returncode == 0 and "pages/s" not in piped.stderr
     assert "\r" not in piped.stderr
+
+
+def _scrapy_crawl(db: Path, start_urls: list[str], server: ReplayServer) -> subprocess.CompletedProcess[str]:
+    """``scrapy crawl cfsn`` as Scrapyd or an operator runs it: Scrapy's command line, not foodnews's."""
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "scrapy", "crawl", "cfsn", "-a", "start_urls=" + ",".join(start_urls)),
+            *("-s", f"FOODNEWS_DB={db}", "-s", f"FOODNEWS_REPLAY={server.base_url}"),
+            *(
+                "-s",
+                "DOWNLOAD_DELAY=0",
+                "-s",
+                "AUTOTHROTTLE_ENABLED=0",
+                "-s",
+                "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+            ),
+        ],
+        env={**crawl_env(), "SCRAPY_SETTINGS_MODULE": "crawler.settings"},
+        cwd=db.parent,
+        capture_output=True,
+        text=True,
+        timeout=CRAWL_TIMEOUT,
+        check=False,
+    )
+
+
+def test_scrapy_crawl_exits_1_when_the_run_failed(tmp_path: Path) -> None:
+    """Scrapy's own ``crawl`` exits 0 whenever the engine ran; the project's says whether the run failed."""
+    with ReplayServer() as server:
+        good = _scrapy_crawl(tmp_path / "good.db", server.start_urls("cfsn"), server)
+        # A start URL the replay does not serve: nothing fetched, the source's expectations are missed.
+        bad = _scrapy_crawl(tmp_path / "bad.db", ["https://www.cfsn.cn/nowhere/"], server)
+    assert good.returncode == 0, good.stderr
+    assert query(tmp_path / "good.db", "select status from crawl_runs") == [("finished",)]
+    assert bad.returncode == 1, bad.stderr
+    assert query(tmp_path / "bad.db", "select status from crawl_runs") == [("failed",)]
+    errors = [line for line in bad.stderr.splitlines() if line.startswith("foodnews: error: ")]
+    assert len(errors) == 1 and "a source missed its expectations" in errors[0], bad.stderr

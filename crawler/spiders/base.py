@@ -4,8 +4,9 @@ and the provenance of each parsed page."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import scrapy
 from scrapy.crawler import Crawler
@@ -16,6 +17,7 @@ from crawler import sources
 from crawler.incremental import GONE, NOT_MODIFIED, Known
 from crawler.items import Article, Rechecked, Reject
 from crawler.middlewares import failure_reason, linked_url
+from crawler.quarantine import Quarantine
 from crawler.sources import Source
 
 
@@ -174,6 +176,29 @@ class SourceSpider(scrapy.Spider):
             return False
         return True
 
+    @property
+    def quarantine(self) -> Quarantine | None:
+        """The pages crawls of this spider died parsing (`crawler.quarantine`), counted when first needed."""
+        if "_quarantine" not in self.__dict__:
+            quarantine = self.__dict__["_quarantine"] = Quarantine.from_settings(self.settings, self.name)
+            if quarantine is not None:
+                for page in quarantine.load():
+                    self.logger.warning(
+                        "a crawl of %s died while parsing %s (%d time(s) with this body; at %d it is not "
+                        "parsed again)",
+                        page.get("source") or self.name,
+                        page["url"],
+                        quarantine.counts[Quarantine.key(page["url"], page["sha256"])]["deaths"],
+                        quarantine.limit,
+                    )
+        return cast("Quarantine | None", self.__dict__["_quarantine"])
+
+    def closed(self, reason: str) -> None:
+        """The crawl ended (not killed): its parsing marker goes."""
+        quarantine = self.__dict__.get("_quarantine")
+        if quarantine is not None:
+            quarantine.close()
+
     def source_of(self, response: Response) -> Source:
         """The source a response was fetched for (carried from its start URL)."""
         slug = response.meta.get("source")
@@ -189,22 +214,50 @@ class SourceSpider(scrapy.Spider):
         found nothing is logged once per source and field.
         """
         fetched_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+        source = extra.get("source") or response.meta.get("source") or self.name
         if response.meta.get("held") and response.status in (NOT_MODIFIED, *GONE):
             return Rechecked(
                 url=response.request.url if response.request is not None else response.url,
-                source=extra.get("source") or response.meta.get("source") or self.name,
+                source=source,
                 http_status=response.status,
                 fetched_at=fetched_at,
             )
         content_type = response.headers.get("Content-Type")
-        item = parser(
-            response.body,
-            response.url,
-            content_type=content_type.decode("latin-1") if content_type else None,
-            fetched_at=fetched_at,
-            http_status=response.status,
-            **extra,
-        )
+        quarantine = self.quarantine
+        guard: AbstractContextManager[None] = nullcontext()
+        if quarantine is not None:
+            deaths, digest = quarantine.deaths(response.url, response.body)
+            if deaths >= quarantine.limit:
+                assert self.crawler.stats is not None
+                self.crawler.stats.inc_value("quarantine/skipped")
+                return Reject(
+                    url=response.url,
+                    reason=f"not parsed: {deaths} crawls died while parsing this page (body sha256 "
+                    f"{digest[:16]}…); it is parsed again when it changes",
+                    source=source,
+                    http_status=response.status,
+                )
+            guard = quarantine.parsing(response.url, digest, source)
+        with guard:
+            try:
+                item = parser(
+                    response.body,
+                    response.url,
+                    content_type=content_type.decode("latin-1") if content_type else None,
+                    fetched_at=fetched_at,
+                    http_status=response.status,
+                    **extra,
+                )
+            except Exception as exc:  # a parser's bug must not lose the page: it is a reject with the reason
+                self.logger.exception("the parser failed on %s", response.url)
+                assert self.crawler.stats is not None
+                self.crawler.stats.inc_value("parse/errors")
+                item = Reject(
+                    url=response.url,
+                    reason=" ".join(f"parser error: {type(exc).__name__}: {exc}".split())[:300],
+                    source=source,
+                    http_status=response.status,
+                )
         if isinstance(item, Article):
             self._count_rules(item)
             provenance(item, response)
