@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= data/demo/foodnews.db
 PORT ?= 8001
 
-.PHONY: demo test lint install score clean browser-deps bench-search bench-extract bench-limits bench-crawl
+.PHONY: demo test lint install score clean browser-deps bench-search bench-extract bench-limits bench-crawl bench-workbooks
 
 $(BIN)/foodnews: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench-search: install
 BENCH_CRAWL_ARTICLES ?= 10000
 bench-crawl: install
 	$(BIN)/python bench/bench_crawl.py --articles $(BENCH_CRAWL_ARTICLES)
+
+## bench-workbooks: python-calamine beside openpyxl and xlrd reading a result workbook (cells and merged ranges)
+bench-workbooks: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/bench_workbooks.py
 
 ## bench-limits: peak RSS of a crawl of hostile pages, and what hostile requests cost the server
 bench-limits: install

@@ -305,6 +305,102 @@ def m012_health_run_summary(db: Database) -> None:
     db.execute(SOURCE_HEALTH)
 
 
+#: The columns of a failed row, as ``crawler.workbooks`` reads them, in the table's order.
+INSPECTION_COLUMNS: dict[str, type] = {
+    "sample_number": str,
+    "product": str,
+    "brand": str,
+    "specification": str,
+    "production_date": str,
+    "production_date_raw": str,
+    "producer": str,
+    "producer_address": str,
+    "sampled_business": str,
+    "sampled_address": str,
+    "province": str,
+    "province_from": str,
+    "failed_item": str,
+    "result": str,
+    "standard": str,
+    "testing_institution": str,
+    "category": str,
+    "category_from": str,
+    "remarks": str,
+}
+#: Where a row comes from: the notice, its attachment (the file kept in the files folder), sheet and row.
+INSPECTION_ORIGIN: dict[str, type] = {
+    "article_id": str,
+    "attachment_url": str,
+    "attachment_sha256": str,
+    "attachment_path": str,
+    "workbook": str,
+    "sheet": str,
+    "row": int,
+}
+
+
+@migrations()
+def m013_inspections(db: Database) -> None:
+    """Sampling results as data (``crawler/workbooks.py``): ``inspection_results``, one row per failed item
+    of a sample in a notice's result workbooks; ``inspection_workbooks``, each sheet or file read (or not,
+    with the reason) and its sample counts; ``inspection_results_replaced``, the rows of a workbook that
+    changed, as they were; ``inspection_results_search``, the rows' names in the bigram form of
+    ``archive.search`` (Chinese words in either script)."""
+    db.table("inspection_results").create(
+        {"id": int, **INSPECTION_ORIGIN, **INSPECTION_COLUMNS},
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    results = db.table("inspection_results")
+    for columns in (["article_id"], ["failed_item"], ["category"], ["province"], ["producer"]):
+        results.create_index(columns)
+    db.table("inspection_results_replaced").create(
+        {"id": int, **INSPECTION_ORIGIN, **INSPECTION_COLUMNS, "replaced_at": str, "notice_revision": int},
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db.table("inspection_results_replaced").create_index(["article_id"])
+    db.table("inspection_workbooks").create(
+        {
+            "article_id": str,
+            "attachment_url": str,
+            "attachment_sha256": str,
+            "workbook": str,
+            "sheet": str,
+            "status": str,
+            "reason": str,
+            "failed_samples": int,
+            "failed_rows": int,
+            "passed_samples": int,
+        },
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db.table("inspection_workbooks").create_index(["article_id"])
+    db.execute(
+        f"create virtual table inspection_results_search using fts5(names, tokenize='{search.TOKENIZE}')"
+    )
+    db.execute(INSPECTION_SAMPLES)
+
+
+#: Each notice's samples, summed over its workbooks: what the notice's text says in one sentence, counted.
+INSPECTION_SAMPLES = """
+create view inspection_samples as
+select
+    w.article_id,
+    a.title,
+    a.published,
+    a.source,
+    sum(w.failed_samples) as failed_samples,
+    sum(w.failed_rows) as failed_rows,
+    sum(w.passed_samples) as passed_samples,
+    sum(w.status = 'read') as sheets_read,
+    sum(w.status = 'unread') as files_unread
+from inspection_workbooks w
+join articles a on a.id = w.article_id
+group by w.article_id
+"""
+
+
 def migrate(db: Database) -> None:
     """Bring a database (new or old) up to the current schema, and its search index up to date.
 

@@ -29,8 +29,23 @@ from typing import Any, Self
 from sqlite_utils import Database
 
 from archive import search
-from archive.schema import migrate, migrations
+from archive.schema import INSPECTION_COLUMNS, INSPECTION_ORIGIN, migrate, migrations
 from crawler.items import Alert, Article, Attachment, Image, Rechecked, Reject
+
+#: Every column of a failed row, in the order of ``inspection_results`` (and of the replaced rows' table).
+_RESULT_COLUMNS = ", ".join(["id", *INSPECTION_ORIGIN, *INSPECTION_COLUMNS])
+#: The names a search of the failed rows finds: who made it, what it is, who sold it, what failed.
+SEARCHED_COLUMNS = (
+    "producer",
+    "product",
+    "brand",
+    "sampled_business",
+    "failed_item",
+    "category",
+    "producer_address",
+    "sampled_address",
+    "testing_institution",
+)
 
 #: Seconds a write waits for another writer's lock before it fails as 'locked' (``FOODNEWS_DB_TIMEOUT``).
 DEFAULT_TIMEOUT = float(os.environ.get("FOODNEWS_DB_TIMEOUT") or 60)
@@ -476,6 +491,7 @@ class Archive:
                 "images", aid, [{"url": i.url, "caption": i.caption, "credit": i.credit} for i in item.images]
             )
             self._replace_children("attachments", aid, self._attachment_rows(aid, item))
+            self._store_inspections(aid, item, revision, now)
             if item.alert is not None:
                 self._store_alert(aid, item.alert)
             # The page parses now: it is no longer a problem to report.
@@ -516,6 +532,77 @@ class Archive:
                 row.update({k: old[k] for k in ("warc_file", "warc_offset")})
             rows.append(row)
         return rows
+
+    def _store_inspections(self, aid: str, item: Article, revision: int, now: str) -> None:
+        """The failed rows and sample counts of the item's workbooks, in the article's transaction.
+
+        An attachment read this time replaces its rows; the rows of a file that changed, or that the notice
+        no longer links, are kept in ``inspection_results_replaced`` (with the notice's revision). An
+        attachment not downloaded this time keeps the rows read from the copy kept before.
+        """
+        held = dict(
+            self.db.execute(
+                "select attachment_url, attachment_sha256 from inspection_workbooks where article_id = ?",
+                [aid],
+            ).fetchall()
+        )
+        fresh = {a.url: a for a in item.attachments if a.sha256 is not None}
+        listed = {a.url for a in item.attachments}
+        for url, sha in held.items():
+            if url not in listed or (url in fresh and fresh[url].sha256 != sha):
+                self.db.execute(
+                    f"insert into inspection_results_replaced ({_RESULT_COLUMNS}, replaced_at, notice_revision)"
+                    f" select {_RESULT_COLUMNS}, ?, ? from inspection_results"
+                    " where article_id = ? and attachment_url = ?",
+                    [now, revision, aid, url],
+                )
+            if url not in listed:
+                self._drop_inspections(aid, url)
+        for a in fresh.values():
+            if a.url in held or a.workbooks:
+                self._drop_inspections(aid, a.url)
+            for sheet in a.workbooks:
+                self.db.table("inspection_workbooks").insert(
+                    {
+                        "article_id": aid,
+                        "attachment_url": a.url,
+                        "attachment_sha256": a.sha256,
+                        "workbook": sheet.get("workbook"),
+                        "sheet": sheet.get("sheet"),
+                        "status": sheet.get("status"),
+                        "reason": sheet.get("reason"),
+                        "failed_samples": sheet.get("failed_samples"),
+                        "failed_rows": len(sheet.get("failed") or []),
+                        "passed_samples": sheet.get("passed_samples"),
+                    }
+                )
+                for failed in sheet.get("failed") or []:
+                    row = {
+                        "article_id": aid,
+                        "attachment_url": a.url,
+                        "attachment_sha256": a.sha256,
+                        "attachment_path": a.path,
+                        "workbook": sheet.get("workbook"),
+                        "sheet": sheet.get("sheet"),
+                        "row": failed.get("row"),
+                        **{c: failed.get(c) for c in INSPECTION_COLUMNS},
+                    }
+                    rowid = self.db.table("inspection_results").insert(row).last_rowid
+                    names = " ".join(str(row[c]) for c in SEARCHED_COLUMNS if row[c])
+                    self.db.execute(
+                        "insert into inspection_results_search (rowid, names) values (?, ?)",
+                        [rowid, search.index_text(names)],
+                    )
+
+    def _drop_inspections(self, aid: str, url: str) -> None:
+        """Remove what was read from one attachment of an article (its rows, their index entries, its counts)."""
+        where = "where article_id = ? and attachment_url = ?"
+        self.db.execute(
+            f"delete from inspection_results_search where rowid in (select id from inspection_results {where})",
+            [aid, url],
+        )
+        self.db.execute(f"delete from inspection_results {where}", [aid, url])
+        self.db.execute(f"delete from inspection_workbooks {where}", [aid, url])
 
     def _store_alert(self, aid: str, alert: Alert) -> None:
         batches = [code for product in alert.products for code in product.get("batch_codes") or []]

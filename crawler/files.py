@@ -5,9 +5,9 @@ A sampling notice's results are its workbooks; a regulator takes notices down. `
 Scrapy's `FilesPipeline` (so robots.txt, throttling, retries and the download limits apply, as to every
 page) with three changes: files are kept content-addressed (``files/sha256/ab/<sha256>.xlsx`` beside the
 archive file, so the same workbook attached to ten notices is kept once and a file can be checked against
-its name), every attachment of the item gets its outcome (hash, size, media type and path, or the reason it
-could not be downloaded: the item is never dropped), and a file the archive already holds for that URL is
-not fetched again.
+its name), and every attachment of the item gets its outcome (hash, size, media type and path, or the reason
+it could not be downloaded: the item is never dropped). An attachment is fetched with its article, so as
+often as the article is (new, or due for a re-check): a workbook replaced under the same URL is seen.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
@@ -30,7 +29,6 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.pipelines.files import FilesPipeline
 from scrapy.pipelines.media import FileException, MediaPipeline
 from twisted.python.failure import Failure
-from w3lib.url import safe_url_string
 
 from crawler.extract import looks_like_html
 from crawler.items import Article, Attachment
@@ -114,8 +112,6 @@ class AttachmentsPipeline(FilesPipeline):
         super().__init__(store_uri, crawler=crawler)
         self.folder = Path(store_uri)
         self.max_bytes = crawler.settings.getint("FOODNEWS_MAX_ATTACHMENT_BYTES", MAX_ATTACHMENT_BYTES)
-        self.db_path = crawler.settings.get("FOODNEWS_DB") or ""
-        self.known: dict[str, dict[str, Any]] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AttachmentsPipeline:
@@ -150,39 +146,12 @@ class AttachmentsPipeline(FilesPipeline):
     def _wanted(item: Article) -> list[Attachment]:
         return [a for a in item.attachments if url_problem(a.url) is None]
 
-    def _known_files(self) -> dict[str, dict[str, Any]]:
-        """What the archive already holds, by URL: files kept before, still on disk, are not fetched again."""
-        if self.known is None:
-            self.known = {}
-            if self.db_path and Path(self.db_path).is_file():
-                try:
-                    conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=5)
-                    try:
-                        rows = conn.execute(
-                            "select url, sha256, size, media_type, path from attachments where sha256 is not null"
-                        ).fetchall()
-                    finally:
-                        conn.close()
-                except sqlite3.Error:
-                    rows = []  # an archive of another version, or none yet: everything is fetched
-                for url, sha256, size, kind, path in rows:
-                    self.known[safe_url_string(url)] = {
-                        "sha256": sha256,
-                        "size": size,
-                        "media_type": kind,
-                        "path": path,
-                    }
-        return self.known
-
     def media_to_download(  # type: ignore[override]
         self, request: Request, info: MediaPipeline.SpiderInfo, *, item: Any = None
     ) -> dict[str, Any] | None:
-        known = self._known_files().get(safe_url_string(request.url))
-        if known and (self.folder / known["path"]).is_file():
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("files/known")
-            return {"url": request.url, "status": "uptodate", **known}
-        return None  # content-addressed: where a file goes is known only once it is downloaded
+        # Always fetched with its article, which is fetched only when new or due for a re-check: a workbook
+        # replaced under the same URL is seen. Content-addressed: where a file goes is known once downloaded.
+        return None
 
     # --- what was fetched ---------------------------------------------------------------------------------
 

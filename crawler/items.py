@@ -52,6 +52,11 @@ class Attachment:
         "The WARC file (in the archive's warc folder) holding the response the file came in.", None
     )
     warc_offset: int | None = _doc("Where that response record starts in warc_file (bytes).", None)
+    workbooks: list[dict[str, Any]] = _doc(
+        "The sampling results read from the file (`crawler.workbooks`): one entry per sheet, or per workbook "
+        "not read with the reason; empty for a file that is not a workbook.",
+        factory=list,
+    )
 
 
 @dataclass

@@ -129,7 +129,11 @@ def malformed(item: Article) -> str | None:
     for attachment in item.attachments:
         problem = url_problem(attachment.url) or _kept_file_problem(attachment)
         if problem:
-            return f"attachment {problem}" if not problem.startswith(("sha256", "size", "path")) else problem
+            return (
+                f"attachment {problem}"
+                if not problem.startswith(("sha256", "size", "path", "workbooks"))
+                else problem
+            )
     if item.alert is not None and (
         not isinstance(item.alert.notation, str) or not item.alert.notation.strip()
     ):
@@ -162,6 +166,35 @@ def _kept_file_problem(attachment: Attachment) -> str | None:
         return "size of an attachment is not a byte count"
     if attachment.path is not None and not KEPT_PATH.fullmatch(str(attachment.path)):
         return f"path of an attachment is not a kept file's path: {str(attachment.path)[:60]!r}"
+    return _workbooks_problem(attachment.workbooks)
+
+
+#: What an entry of ``Attachment.workbooks`` holds besides its failed rows (crawler/workbooks.py).
+_SHEET_FIELDS = {
+    "workbook": str,
+    "sheet": str,
+    "status": str,
+    "reason": str,
+    "failed_samples": int,
+    "passed_samples": int,
+}
+
+
+def _workbooks_problem(workbooks: list[Any]) -> str | None:
+    """An imported attachment's workbooks must be what the reader gives: texts, counts, and failed rows of
+    texts (and a row number), so that nothing else reaches the archive's tables."""
+    for sheet in workbooks:
+        if not isinstance(sheet, dict) or not isinstance(sheet.get("failed", []), list):
+            return "workbooks of an attachment are not sheets"
+        for key, kind in _SHEET_FIELDS.items():
+            value = sheet.get(key)
+            if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+                return f"workbooks of an attachment: {key} is not a {kind.__name__}"
+        for row in sheet.get("failed", []):
+            if not isinstance(row, dict) or not all(
+                v is None or isinstance(v, str) or (k == "row" and isinstance(v, int)) for k, v in row.items()
+            ):
+                return "workbooks of an attachment: a failed row holds other than text"
     return None
 
 

@@ -66,6 +66,7 @@ FOODNEWS_PROGRESS = False
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidationPipeline": 100,
     "crawler.files.AttachmentsPipeline": 300,
+    "crawler.workbooks.WorkbooksPipeline": 400,
     "crawler.pipelines.ArchivePipeline": 800,
 }
 

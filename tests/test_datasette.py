@@ -88,7 +88,10 @@ async def test_every_table_and_column_is_described(ds) -> None:  # type: ignore[
             )
         ):
             continue
-        if table.startswith("articles_search") or table in ("_sqlite_migrations", "_search_index"):
+        if table.startswith(("articles_search", "inspection_results_search")) or table in (
+            "_sqlite_migrations",
+            "_search_index",
+        ):
             assert tables[table]["hidden"] is True
             continue
         assert tables[table]["description"], table

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -127,25 +126,23 @@ def test_attachments_are_kept_by_hash_with_reasons_for_the_rest(site_copy: Path,
     assert query(db, "select status from crawl_runs") == [("finished",)]
 
 
-def test_a_kept_file_is_not_fetched_again_and_outlives_its_link(site_copy: Path, tmp_path: Path) -> None:
+def test_a_kept_file_is_fetched_with_its_article_and_outlives_its_link(
+    site_copy: Path, tmp_path: Path
+) -> None:
     db = tmp_path / "foodnews.db"
     with ReplayServer(site_copy) as server:
         _crawl(db, server)
     first = _rows(db)[WORKBOOK]
-    assert first[0] is not None
+    assert first[0] is not None and first[4] is None
     # The regulator takes the workbook down; the copy beside the archive is what is left.
     (site_copy / "www.cfsn.cn" / "upload" / "file" / "2026" / "08" / "抽检结果.xlsx").unlink()
-    # (Full re-crawls: the article is fetched again, the question is what happens to its attachment.)
-    with ReplayServer(site_copy) as server:
-        _crawl(db, server, FOODNEWS_INCREMENTAL=False)
-    assert _rows(db)[WORKBOOK] == first  # held already: not asked for, so no 404 either
-    # Without the kept copy the file is asked for again: the 404 is noted and the hash is kept.
-    shutil.rmtree(tmp_path / "files")
+    # (A full re-crawl: the article is fetched again, and its attachment with it.)
     with ReplayServer(site_copy) as server:
         _crawl(db, server, FOODNEWS_INCREMENTAL=False)
     again = _rows(db)[WORKBOOK]
-    assert again[:4] == first[:4]
+    assert again[:4] == first[:4]  # the hash, size, type and path of the copy kept before
     assert again[4] == "HTTP 404 (the copy downloaded before is kept)"
+    assert (tmp_path / "files" / first[3]).is_file()
 
 
 @pytest.mark.parametrize(

@@ -97,9 +97,8 @@ def test_incremental_off_fetches_everything_again(tmp_path: Path) -> None:
     first, second = query(
         db, "select pages_fetched, items_new, items_unchanged, items_skipped from crawl_runs order by id"
     )
-    # Every page again but the attachments kept beside the archive (never asked for twice).
-    kept = query(db, "select count(*) from attachments where sha256 is not null")[0][0]
-    assert second[0] == first[0] - kept
+    # Every page again, and every attachment with its article.
+    assert second[0] == first[0]
     assert (second[1], second[2], second[3]) == (0, first[1], 0)
 
 

@@ -210,6 +210,8 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
     to choose the shape of the clause (see :func:`_clause`). Runs after
     Datasette's own search filter so that its ``supports_search`` is ours.
     """
+    if table == "inspection_results":
+        return _inspection_search(request, database, datasette)
     if table != "articles":
         return None
     searches = {
@@ -265,6 +267,32 @@ def filters_from_request(request: Any, database: str, table: str, datasette: Any
             params={"foodnews_search": expression},
             human_descriptions=descriptions,
             extra_context={"supports_search": True, "search": searches.get("_search", "")},
+        )
+
+    return inner
+
+
+def _inspection_search(request: Any, database: str, datasette: Any) -> Any:
+    """``?_search=`` on the failed rows of the sampling workbooks: their names in bigram form, as articles."""
+    text = request.args.get("_search")
+
+    async def inner() -> Any:
+        db = datasette.get_database(database)
+        if not await db.table_exists("inspection_results_search"):
+            return None
+        if not text:
+            return FilterArguments([], extra_context={"supports_search": True})
+        try:
+            search.check_query(text)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+        return FilterArguments(
+            [
+                "id in (select rowid from inspection_results_search where inspection_results_search match :foodnews_search)"
+            ],
+            params={"foodnews_search": search.match_expression(text)},
+            human_descriptions=[f'search matches "{text}"'],
+            extra_context={"supports_search": True, "search": text},
         )
 
     return inner

@@ -38,6 +38,14 @@ def render_cell(value: Any, column: str, table: str | None, database: str, datas
     """In canned query results, an ``article`` column (an article's id) links to the article's page."""
     if table is None and column == "article" and isinstance(value, str) and _ARTICLE_ID.fullmatch(value):
         return Markup('<a href="{}">{}</a>').format(datasette.urls.row(database, "articles", value), value)
+    if (
+        (column == "attachment_path" or (table is None and column == "workbook"))
+        and isinstance(value, str)
+        and _KEPT.fullmatch(value)
+    ):
+        return Markup('<a class="archived" href="{}">archived workbook</a>').format(
+            datasette.urls.path("/-/files/" + value)
+        )
     return None
 
 
@@ -80,8 +88,33 @@ def extra_template_vars(
         history = revision_history(
             [{**dict(r), "changed_list": [str(c) for c in _json_list(r["changed"])]} for r in revisions.rows]
         )
+        failures, workbooks = [], []
+        if await db.table_exists("inspection_results"):
+            failures = [
+                dict(r)
+                for r in (
+                    await db.execute(
+                        "select product, brand, production_date, production_date_raw, producer, sampled_business,"
+                        " province, failed_item, result, standard, category, workbook, sheet, row, attachment_path"
+                        " from inspection_results where article_id = ? order by id",
+                        [pk],
+                    )
+                ).rows
+            ]
+            workbooks = [
+                dict(r)
+                for r in (
+                    await db.execute(
+                        "select workbook, sheet, status, reason, failed_samples, passed_samples"
+                        " from inspection_workbooks where article_id = ? order by rowid",
+                        [pk],
+                    )
+                ).rows
+            ]
         body_html = str(article["body_safe_html"] or "")
         return {
+            "article_failures": failures,
+            "article_workbooks": workbooks,
             "article": article,
             # An image the body shows already is not listed again below it.
             "article_images": [dict(r) for r in images.rows if not (r["url"] and str(r["url"]) in body_html)],

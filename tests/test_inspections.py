@@ -1,0 +1,165 @@
+"""Sampling results as data: the failed rows of the replayed result workbooks, crawled through the real
+engine into ``inspection_results``, checked field by field against what the fixture writer wrote
+(``tests/fixtures/samr/inspections.json``); a damaged workbook recorded with its reason; a changed
+workbook replacing its rows."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPLAY_ROOT, query, run_crawl
+
+from archive.schema import INSPECTION_COLUMNS
+from crawler.demo.server import ReplayServer, replay_file
+
+EXPECTED = json.loads(
+    (Path(__file__).parent / "fixtures" / "samr" / "inspections.json").read_text(encoding="utf-8")
+)
+ORIGIN = ("notice_url", "attachment_url", "workbook", "sheet", "row")
+
+
+def _rows(db: Path) -> list[dict[str, Any]]:
+    columns = [
+        "a.url",
+        "r.attachment_url",
+        "r.workbook",
+        "r.sheet",
+        "r.row",
+        *(f"r.{c}" for c in INSPECTION_COLUMNS),
+    ]
+    names = [*ORIGIN, *INSPECTION_COLUMNS]
+    found = query(
+        db,
+        f"select {', '.join(columns)} from inspection_results r join articles a on a.id = r.article_id",
+    )
+    return sorted((dict(zip(names, row, strict=True)) for row in found), key=_key)
+
+
+def _key(row: dict[str, Any]) -> tuple[str, str, str, int]:
+    return (row["attachment_url"], row["workbook"], row["sheet"] or "", row["row"] or 0)
+
+
+@pytest.fixture(scope="module")
+def samr_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("inspections") / "foodnews.db"
+    with ReplayServer(REPLAY_ROOT) as server:
+        run_crawl(db, server, spider="samr")
+    return db
+
+
+def test_every_failed_row_of_the_workbooks_field_by_field(samr_archive: Path) -> None:
+    expected = sorted(
+        ({k: row[k] for k in (*ORIGIN, *INSPECTION_COLUMNS)} for row in EXPECTED["rows"]), key=_key
+    )
+    found = _rows(samr_archive)
+    assert len(found) == len(expected) == 41
+    for want, got in zip(expected, found, strict=True):
+        assert got == want, f"{want['workbook']} {want['sheet']} row {want['row']}"
+
+
+def test_each_sheet_is_counted_and_the_damaged_workbook_recorded(samr_archive: Path) -> None:
+    found = query(
+        samr_archive,
+        "select a.url, w.attachment_url, w.workbook, w.sheet, w.status, w.failed_samples, w.failed_rows,"
+        " w.passed_samples, w.reason from inspection_workbooks w join articles a on a.id = w.article_id",
+    )
+    names = ["notice_url", "attachment_url", "workbook", "sheet", "status", "failed_samples", "failed_rows"]
+    got = sorted(
+        ({**dict(zip(names, row[:7], strict=True)), "passed_samples": row[7]} for row in found),
+        key=lambda r: (r["workbook"], r["sheet"] or ""),
+    )
+    want = sorted(
+        ({k: s[k] for k in [*names, "passed_samples"]} for s in EXPECTED["sheets"]),
+        key=lambda r: (r["workbook"], r["sheet"] or ""),
+    )
+    assert got == want
+    ((reason,),) = [row[8:] for row in found if row[4] == "unread"]
+    assert reason.startswith("not a readable workbook: ")
+    # The notice of the damaged workbook is stored, its other workbook read.
+    ((notice,),) = {(row[0],) for row in found if row[4] == "unread"}
+    assert query(samr_archive, "select count(*) from articles where url = ?", (notice,)) == [(1,)]
+    samples = query(
+        samr_archive,
+        "select s.failed_samples, s.failed_rows, s.passed_samples, s.files_unread from inspection_samples s"
+        " join articles a on a.id = s.article_id where a.url = ?",
+        (notice,),
+    )
+    assert samples == [(3, 6, 4, 1)]
+
+
+def test_a_changed_workbook_replaces_its_rows_and_keeps_the_old_ones(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(REPLAY_ROOT, site)
+    db = tmp_path / "foodnews.db"
+    book = next(row for row in EXPECTED["rows"] if row["workbook"].endswith("a.xlsx"))
+    with ReplayServer(site) as server:
+        run_crawl(db, server, spider="samr")
+        before = query(
+            db, "select count(*) from inspection_results where attachment_url = ?", (book["attachment_url"],)
+        )
+        # The bureau replaces the workbook with the plain layout of another: its rows are others now.
+        other = next(row for row in EXPECTED["rows"] if row["workbook"].endswith("0.xlsx"))
+        shutil.copyfile(
+            site / replay_file(other["attachment_url"]), site / replay_file(book["attachment_url"])
+        )
+        run_crawl(db, server, spider="samr", FOODNEWS_INCREMENTAL=False)
+    after = query(
+        db,
+        "select product from inspection_results where attachment_url = ? order by row",
+        (book["attachment_url"],),
+    )
+    kept = query(
+        db,
+        "select product, notice_revision from inspection_results_replaced where attachment_url = ? order by row",
+        (book["attachment_url"],),
+    )
+    assert before == [(6,)]
+    assert len(kept) == 6 and {p for p, _ in kept} == {"饮料样品1", "饮料样品2", "饮料样品3"}
+    assert after and all(p.startswith(other["product"].rstrip("0123456789")) for (p,) in after)
+    assert query(db, "pragma integrity_check") == [("ok",)]
+
+
+async def test_search_finds_a_producer_by_a_two_character_word_in_either_script(samr_archive: Path) -> None:
+    from archive.serve import make_datasette
+
+    client = make_datasette(samr_archive).client
+    expected = {(r["producer"], r["row"]) for r in EXPECTED["rows"] if "饮品" in r["producer"]}
+    assert len(expected) == 6
+    for word in ("饮品", "飲品"):
+        response = await client.get(
+            f"/foodnews/inspection_results.json?_search={word}&_shape=objects&_size=max"
+        )
+        assert response.status_code == 200, response.text
+        assert {(r["producer"], r["row"]) for r in response.json()["rows"]} == expected, word
+    page = await client.get("/foodnews/inspection_results?_search=飲品")
+    assert page.status_code == 200 and 'name="_search"' in page.text  # the search box is offered
+    facets = (await client.get("/foodnews/inspection_results.json?_shape=objects")).json()["facet_results"]
+    assert {"failed_item", "category", "province"} <= set(facets)
+    provinces = {f["value"]: f["count"] for f in facets["province"]["results"]}
+    assert provinces == Counter(r["province"] for r in EXPECTED["rows"] if r["province"])
+
+
+async def test_the_company_query_links_each_failure_to_its_notice_and_workbook(samr_archive: Path) -> None:
+    from archive.serve import make_datasette
+
+    client = make_datasette(samr_archive).client
+    expected = [r for r in EXPECTED["rows"] if "酒业" in r["producer"]]
+    response = await client.get("/foodnews/company_failures.json?q=酒業&_shape=objects")
+    assert response.status_code == 200, response.text
+    rows = response.json()["rows"]
+    assert sorted((r["producer"], r["failed_item"], r["notice_url"]) for r in rows) == sorted(
+        (r["producer"], r["failed_item"], r["notice_url"]) for r in expected
+    )
+    html = (await client.get("/foodnews/company_failures?q=酒業")).text
+    workbook = rows[0]["workbook"]
+    assert f'href="/-/files/{workbook}"' in html and f'href="{rows[0]["notice_url"]}"' in html
+    kept = await client.get(f"/-/files/{workbook}")
+    assert kept.status_code == 200 and kept.content[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # the xls itself
+    # The notice's page lists its failures.
+    article = (await client.get(f"/foodnews/articles/{rows[0]['article']}")).text
+    assert "不合格产品" in article and all(r["product"] in article for r in expected)

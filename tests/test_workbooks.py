@@ -1,0 +1,176 @@
+"""Reading result workbooks as they are (crawler/workbooks.py), on workbooks written here: xls with merged
+sample cells, a conclusion column deciding each row, zips named in GBK, documents and damaged files."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from datetime import date
+
+import pytest
+import xlwt
+
+from crawler.workbooks import production_date, province_of, read_file, text, workbook_category
+
+
+def _xls(sheets: dict[str, list[list[object]]], merges: dict[str, list[tuple[int, int, int, int]]]) -> bytes:
+    book = xlwt.Workbook(encoding="utf-8")
+    dated = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for name, rows in sheets.items():
+        sheet = book.add_sheet(name)
+        merged = merges.get(name, [])
+        covered = {(r, c) for r0, r1, c0, c1 in merged for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)}
+        for r0, r1, c0, c1 in merged:
+            sheet.write_merge(r0, r1, c0, c1, rows[r0][c0])
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if (r, c) in covered:
+                    continue
+                if isinstance(value, date):
+                    sheet.write(r, c, value, dated)
+                elif value != "":
+                    sheet.write(r, c, value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+HEADER = [
+    "样品名称",
+    "生产企业名称",
+    "被抽样单位地址",
+    "生产日期",
+    "不合格项目",
+    "检验结果",
+    "标准值",
+    "备注",
+]
+
+
+def test_an_xls_with_a_sample_merged_over_its_failed_items() -> None:
+    rows: list[list[object]] = [
+        ["乳制品抽检不合格产品信息", "", "", "", "", "", "", ""],
+        HEADER,
+        [
+            "纯牛奶",
+            "某某乳业有限公司",
+            "河北省保定市某路1号",
+            date(2026, 5, 1),
+            "菌落总数",
+            "2×10⁵CFU/mL",
+            "≤10⁵",
+            "",
+        ],
+        ["", "", "", "", "大肠菌群", "12CFU/mL", "≤5", ""],
+        ["酸奶", "某某乳品厂", "吉林市某路2号", "批号 A-0501", "蛋白质", "2.1g/100g", "≥2.3", "复检维持"],
+    ]
+    merges = {"Sheet1": [(0, 0, 0, 7), *((2, 3, c, c) for c in range(4))]}
+    (sheet,) = read_file(_xls({"Sheet1": rows}, merges), "乳制品.xls", "application/vnd.ms-excel")
+    assert (sheet["status"], sheet["failed_samples"], sheet["passed_samples"]) == ("read", 2, None)
+    first, second, third = sheet["failed"]
+    assert first["product"] == second["product"] == "纯牛奶"  # filled down
+    assert second["producer"] == "某某乳业有限公司" and second["province"] == "河北"
+    assert (first["failed_item"], second["failed_item"]) == ("菌落总数", "大肠菌群")
+    assert first["result"] == "2×10⁵CFU/mL"  # as printed: not NFKC'd
+    assert second["production_date"] == "2026-05-01"
+    assert (third["production_date"], third["production_date_raw"]) == (None, "批号 A-0501")
+    assert third["province"] == "吉林"  # (吉林市 is a city of 吉林省: the prefix holds)
+    assert (third["remarks"], [r["row"] for r in sheet["failed"]]) == ("复检维持", [3, 4, 5])
+    assert first["category"] == "乳制品" and first["category_from"] == "workbook"
+
+
+def test_a_conclusion_column_decides_each_row() -> None:
+    rows: list[list[object]] = [
+        ["序号", "抽样编号", "食品名称", "标称生产企业名称", "检验结论", "不合格项目"],
+        [1, "A1", "饼干", "甲厂", "合格", ""],
+        [2, "A2", "面包", "乙厂", "不合格", "霉菌"],
+        [3, "A3", "蛋糕", "丙厂", "合格", ""],
+    ]
+    (sheet,) = read_file(_xls({"抽检结果": rows}, {}), "结果.xls")
+    assert (sheet["failed_samples"], sheet["passed_samples"]) == (1, 2)
+    assert [r["product"] for r in sheet["failed"]] == ["面包"]
+
+
+def test_a_sheet_without_result_columns_is_recorded_not_read() -> None:
+    rows: list[list[object]] = [["说明"], ["本次抽检结果见附件二。"]]
+    (sheet,) = read_file(_xls({"说明": rows}, {}), "说明.xls")
+    assert (sheet["status"], sheet["reason"]) == ("unread", "no header row naming the result columns")
+
+
+def test_a_zip_named_in_gbk_with_a_document_and_a_damaged_member() -> None:
+    book = _xls(
+        {"Sheet1": [HEADER, ["大米", "某某米业", "广西壮族自治区南宁市", "", "镉", "0.3", "≤0.2", ""]]}, {}
+    )
+    members = (("粮食加工品.xls", book), ("说明.docx", b"PK\x03\x04 not really"), ("坏.xlsx", b"PK"))
+    # As Chinese Windows writes them: GBK names, no UTF-8 flag. zipfile writes non-ASCII names in UTF-8, so
+    # each is written as an ASCII stand-in as long as its GBK bytes, which then take its place.
+    stand_ins = {name: str(n) * len(name.encode("gbk")) for n, (name, _) in enumerate(members)}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in members:
+            archive.writestr(stand_ins[name], data)
+    written = out.getvalue()
+    for name, stand_in in stand_ins.items():
+        written = written.replace(stand_in.encode(), name.encode("gbk"))
+    sheets = read_file(written, "结果.zip", "application/zip")
+    assert [(s["workbook"], s["status"]) for s in sheets] == [
+        ("结果.zip/粮食加工品.xls", "read"),
+        ("结果.zip/说明.docx", "unread"),
+        ("结果.zip/坏.xlsx", "unread"),
+    ]
+    assert sheets[0]["failed"][0]["province"] == "广西"
+    assert sheets[2]["reason"].startswith("not a readable workbook: ")
+
+
+@pytest.mark.parametrize(
+    "data, name, kind, reason",
+    [
+        (b"%PDF-1.7 ...", "结果.pdf", "application/pdf", "a PDF: its tables are not read"),
+        (os.urandom(4096), "结果.xlsx", None, "not a readable workbook: "),
+        (bytes.fromhex("d0cf11e0a1b11ae1") + os.urandom(2048), "结果.xls", None, "not a readable workbook: "),
+        (b"PK\x03\x04" + os.urandom(512), "结果.zip", "application/zip", "not a readable zip: "),
+    ],
+)
+def test_files_that_cannot_be_read_say_why(data: bytes, name: str, kind: str | None, reason: str) -> None:
+    (entry,) = read_file(data, name, kind)
+    assert entry["status"] == "unread" and entry["reason"].startswith(reason) and entry["failed"] == []
+
+
+def test_text_dates_provinces_and_categories() -> None:
+    assert text("  ＧＺＪ２６\u3000 00１ ") == "GZJ26 001"
+    assert production_date(46307) == "2026-10-12" and production_date(46307.5) is None
+    assert production_date(20260110) is None  # a batch number that looks like digits, not a serial
+    assert production_date("2026年1月5日（购进日期）") == "2026-01-05"
+    assert production_date("2026-02-30") is None
+    assert province_of("内蒙古自治区包头市") == "内蒙古" and province_of("苏州市工业园区") is None
+    assert workbook_category("Sheet1", "糕点监督抽检不合格产品信息", "") == "糕点"
+    assert workbook_category("不合格产品信息", "", "附件1：饮料") == "饮料"
+    assert workbook_category("Sheet1", "", "P0202611") is None  # a file number names no category
+
+
+@pytest.mark.parametrize(
+    "workbooks, problem",
+    [
+        (["not a sheet"], "workbooks of an attachment are not sheets"),
+        ([{"failed": "rows"}], "workbooks of an attachment are not sheets"),
+        ([{"failed_samples": "3", "failed": []}], "workbooks of an attachment: failed_samples is not a int"),
+        (
+            [{"failed": [{"producer": {"nested": 1}}]}],
+            "workbooks of an attachment: a failed row holds other than text",
+        ),
+    ],
+)
+def test_imported_workbooks_must_be_what_the_reader_gives(workbooks: list[object], problem: str) -> None:
+    from crawler.items import Article, Attachment
+    from crawler.pipelines import malformed
+
+    attachment = Attachment(url="https://www.samr.gov.cn/a.xlsx", title="t", workbooks=workbooks)  # type: ignore[arg-type]
+    item = Article(
+        url="https://www.samr.gov.cn/n.html",
+        source="samr",
+        title="t",
+        body="b" * 40,
+        attachments=[attachment],
+    )
+    assert malformed(item) == problem
