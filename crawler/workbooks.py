@@ -69,6 +69,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "remarks": ("备注",),
     "conclusion": ("检验结论", "结论", "判定结论", "检验结果判定"),
 }
+#: What a cell holds for "not applicable" (an unpacked farm product has no producer): left empty.
+NOT_GIVEN = {"/", "／", "\\", "-", "--", "—", "——", "无"}
 #: A header row names at least this many known columns.
 MIN_HEADER_COLUMNS = 3
 #: Rows searched for the header.
@@ -240,7 +242,12 @@ def province_of(address: str | None) -> str | None:
 
 #: What a category's sheet or title adds to the category's name.
 _CATEGORY_WORDS = re.compile(
-    r"(?:食品安全)?(?:监督)?(?:抽检|抽样检验|抽查)?(?:不合格|合格)?(?:产品|样品)?(?:信息|情况|名单|汇总)?(?:表)?$"
+    r"(?:食品安全)?(?:监督)?(?:抽检|抽样检验|抽查)?(?:不合格|合格)?(?:产品|样品)?(?:信息|情况|名单|汇总|结果)?(?:表)?$"
+)
+#: The publisher a title may begin with: a province (with its suffix) and a bureau.
+_PUBLISHER = re.compile(
+    "^(?:(?:" + "|".join(PROVINCES) + ")(?:省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)?)?"
+    "(?:市场监督管理局|市场监管局|食品药品监督管理局)?"
 )
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 #: Sheet names that say nothing of the category.
@@ -253,7 +260,7 @@ def workbook_category(sheet: str, title: str, label: str) -> str | None:
         candidate = re.sub(r"^附件\s*\d*\s*[:：.、]?\s*", "", text(candidate))
         if not candidate or _GENERIC_SHEET.match(candidate):
             continue
-        category = _CATEGORY_WORDS.sub("", candidate).strip(" -_、")
+        category = _CATEGORY_WORDS.sub("", _PUBLISHER.sub("", candidate)).strip(" -_、")
         if category and not _GENERIC_SHEET.match(category) and _HAN.search(category):
             return category
     return None
@@ -282,7 +289,12 @@ def read_sheet(name: str, rows: list[list[Any]], workbook_label: str = "") -> di
     passed_samples: dict[str, None] = {}
     for r in range(header.row + 1, len(rows)):
         raw = rows[r]
-        if [header_name(v) for v in raw[: len(heading)]] == heading:  # the header again (a new page)
+        first = header.cells[0][0]
+        if (  # the header again (a new page): the first header cell's text, then all of them
+            first < len(raw)
+            and header_name(raw[first]) == heading[first]
+            and [header_name(v) for v in raw[: len(heading)]] == heading
+        ):
             continue
         values: dict[str, Any] = {}
         printed: dict[str, str] = {}
@@ -291,8 +303,10 @@ def read_sheet(name: str, rows: list[list[Any]], workbook_label: str = "") -> di
             parts = JOINED.split(text(cell)) if len(names) > 1 else [cell]
             for column, part in zip(names, parts, strict=False):
                 if column and column not in values:
-                    values[column] = part
-                    printed[column] = text(part)
+                    shown = text(part)
+                    given = shown not in NOT_GIVEN
+                    values[column] = part if given else None
+                    printed[column] = shown if given else ""
         if not any(printed.get(c) for c in ("sample_number", "product", "producer", "failed_item")):
             continue  # blank, a note under the table, a subtotal
         outcome = sheet_outcome or _conclusion(printed.get("conclusion", ""))
@@ -342,10 +356,63 @@ def _calamine_sheets(data: bytes) -> Iterator[tuple[str, list[list[Any]]]]:
         yield name, rows
 
 
+#: Cells a sheet may span (from A1 to its last cell) to be read: the reader allocates the whole rectangle,
+#: so one cell written at XFD1048576 would ask for hundreds of GB and abort the process. A real result
+#: workbook spans a few thousand rows of twenty columns.
+MAX_CELLS = 2_000_000
+#: Bytes of a sheet's XML scanned for its extent, uncompressed (an xlsx is a zip: a small file can hold a lot).
+MAX_SHEET_XML = 200 * 1024 * 1024
+#: The ``r`` attribute of a cell (column letters and row) or of a row (its number alone).
+_REF = re.compile(rb'\sr="([A-Z]{0,3})([0-9]{1,7})"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def xlsx_too_large(data: bytes) -> str | None:
+    """Why an xlsx's sheets are too large to read, or None: a sheet spanning more than `MAX_CELLS` cells, or
+    whose XML is larger than `MAX_SHEET_XML`. Read from the sheets' XML as a stream, before the reader
+    allocates anything. (An xls cannot span more than 65,536 rows of 256 columns.)"""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        return None  # the reader says what is wrong with it
+    with archive:
+        for member in archive.infolist():
+            if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", member.filename):
+                continue
+            rows = columns = 0
+            read = 0
+            tail = b""
+            try:
+                with archive.open(member) as stream:
+                    while chunk := stream.read(1 << 20):
+                        read += len(chunk)
+                        if read > MAX_SHEET_XML:
+                            return f"a sheet of more than {MAX_SHEET_XML // (1 << 20)} MB of XML"
+                        window = tail + chunk
+                        found = _REF.findall(window)
+                        if found:
+                            rows = max(rows, *(int(number) for _, number in found))
+                            columns = max(columns, *(_column_number(letters) for letters, _ in found))
+                        tail = window[-64:]
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError, OSError):
+                return None  # damaged: the reader says so
+            if rows * columns > MAX_CELLS:
+                return f"a sheet spans {rows:,} rows of {columns:,} columns, over {MAX_CELLS:,} cells"
+    return None
+
+
 def read_workbook(data: bytes, name: str) -> list[dict[str, Any]]:
     """Each sheet of one xlsx or xls file, read (`read_sheet`), with ``workbook`` its name; a file that
     cannot be opened is one entry saying why."""
     label = re.sub(r"\.[A-Za-z]+$", "", name.rsplit("/", 1)[-1])
+    if data[:4] == b"PK\x03\x04" and (too_large := xlsx_too_large(data)):
+        return [_unread(name, f"not read: {too_large}")]
     try:
         sheets = [
             {**read_sheet(sheet, rows, label), "workbook": name} for sheet, rows in _calamine_sheets(data)
@@ -435,7 +502,7 @@ def _read_zip(data: bytes, name: str) -> list[dict[str, Any]]:
             if member.file_size > MAX_MEMBER_BYTES:
                 out.append(_unread(label, f"{member.file_size} bytes uncompressed, over {MAX_MEMBER_BYTES}"))
                 continue
-            try:
+            try:  # (zipfile inflates no more than the size declared: a member lying about it fails its CRC)
                 content = archive.read(member)
             except (
                 zipfile.BadZipFile,

@@ -4,13 +4,14 @@ port, evidence files beside it, and a source whose template changed noticed whil
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 from conftest import CRAWL_TIMEOUT, REPLAY_ROOT, REPO_ROOT, crawl_env, free_port, query, table_counts
@@ -265,3 +266,28 @@ async def test_the_articles_page_is_a_compact_reading_list(demo: dict[str, Any])
         await ds.client.get("/foodnews/articles?_search=%E6%B2%A1%E6%9C%89%E8%BF%99%E4%B8%AA%E8%AF%8D")
     ).text
     assert "No article contains “没有这个词”" in empty and 'class="headline"' not in empty
+
+
+def test_the_demo_holds_every_failed_row_of_its_workbooks(demo: dict[str, Any]) -> None:
+    """Every failed row of every replayed workbook, field by field (run twice: no row twice), against what
+    the fixture writers wrote (samr) and the hand-made truth of the others."""
+    from archive.schema import INSPECTION_COLUMNS
+
+    fixtures = REPO_ROOT / "tests" / "fixtures"
+    samr = json.loads((fixtures / "samr" / "inspections.json").read_text(encoding="utf-8"))["rows"]
+    others = json.loads((fixtures / "inspections-demo.json").read_text(encoding="utf-8"))["rows"]
+    fields = ["workbook", "sheet", "row", *INSPECTION_COLUMNS]
+    expected = sorted(
+        [(urlsplit(r["attachment_url"]).path, *(r[f] for f in fields)) for r in samr]
+        + [(r["url_path"], *(r[f] for f in fields)) for r in others],
+        key=repr,
+    )
+    found = query(demo["db"], f"select attachment_url, {', '.join(fields)} from inspection_results")
+    got = sorted([(unquote(urlsplit(url).path), *rest) for url, *rest in found], key=repr)
+    assert got == expected
+    # Each row's notice is the article that links its workbook.
+    assert query(
+        demo["db"],
+        "select count(*) from inspection_results r where not exists (select 1 from attachments a"
+        " where a.article_id = r.article_id and a.url = r.attachment_url and a.sha256 = r.attachment_sha256)",
+    ) == [(0,)]

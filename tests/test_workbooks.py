@@ -174,3 +174,53 @@ def test_imported_workbooks_must_be_what_the_reader_gives(workbooks: list[object
         attachments=[attachment],
     )
     assert malformed(item) == problem
+
+
+def _with_cells(extra: bytes) -> bytes:
+    """A small valid xlsx whose sheet gets ``extra`` cells XML at its end."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "samr" / "make_site.py"
+    spec = importlib.util.spec_from_file_location("samr_make_site", path)
+    assert spec and spec.loader
+    writer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(writer)
+    book = writer._xlsx_book([("s", [["抽样编号", "食品名称", "不合格项目"], ["A1", "饼干", "霉菌"]], [])])
+    source, out = zipfile.ZipFile(io.BytesIO(book)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", extra + b"</sheetData>")
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_sheet_spanning_the_whole_grid_is_refused_before_the_reader_allocates_it() -> None:
+    # One cell at the last row and column: the reader would allocate 17 billion cells and abort the process.
+    far = _with_cells(b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>')
+    (entry,) = read_file(far, "far.xlsx")
+    assert entry["status"] == "unread"
+    assert entry["reason"] == "not read: a sheet spans 1,048,576 rows of 16,384 columns, over 2,000,000 cells"
+    near = _with_cells(b'<row r="500"><c r="T500" t="inlineStr"><is><t>x</t></is></c></row>')
+    (sheet,) = read_file(near, "near.xlsx")
+    assert sheet["status"] == "read" and [r["product"] for r in sheet["failed"]] == ["饼干"]
+
+
+def test_a_zip_member_over_the_limit_is_not_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    import crawler.workbooks as workbooks
+
+    monkeypatch.setattr(workbooks, "MAX_MEMBER_BYTES", 1000)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("大.xlsx", b"PK\x03\x04" + b"0" * 100_000)
+    honest = out.getvalue()
+    (entry,) = read_file(honest, "结果.zip", "application/zip")
+    assert entry["reason"] == "100004 bytes uncompressed, over 1000"
+    # The same zip claiming its member is 10 bytes (local header and central directory): no more is inflated.
+    lying = bytearray(honest)
+    local, central = lying.index(b"PK\x03\x04"), lying.index(b"PK\x01\x02")
+    lying[local + 22 : local + 26] = lying[central + 24 : central + 28] = (10).to_bytes(4, "little")
+    (entry,) = read_file(bytes(lying), "结果.zip", "application/zip")
+    assert entry["reason"] == "cannot be taken out of the zip: Bad CRC-32 for file '大.xlsx'"

@@ -83,7 +83,37 @@ HOSTILE = Article(
     ],
     attachments=[
         Attachment(url=f"javascript:{_flag('attachment')}", title="附件" + PAYLOADS[2]),
-        Attachment(url="https://www.cfsn.cn/upload/results.xlsx", title="抽檢結果.xlsx"),
+        Attachment(
+            url="https://www.cfsn.cn/upload/results.xlsx",
+            title="抽檢結果.xlsx",
+            sha256="cd" * 32,
+            size=4096,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            path=f"sha256/cd/{'cd' * 32}.xlsx",
+            # A workbook's cells are the publisher's text too: its failed rows carry the payloads.
+            workbooks=[
+                {
+                    "workbook": "results.xlsx" + PAYLOADS[0],
+                    "sheet": "不合格" + PAYLOADS[6],
+                    "status": "read",
+                    "reason": None,
+                    "failed_samples": 1,
+                    "passed_samples": None,
+                    "failed": [
+                        {
+                            "row": 3,
+                            "product": "嬰幼兒配方奶粉" + PAYLOADS[1],
+                            "producer": "某某乳業有限公司" + PAYLOADS[0],
+                            "failed_item": "三聚氰胺" + PAYLOADS[2],
+                            "result": PAYLOADS[7],
+                            "standard": "不得檢出",
+                            "sampled_business": PAYLOADS[8],
+                            "province": "河北",
+                        }
+                    ],
+                }
+            ],
+        ),
     ],
 )
 
@@ -246,7 +276,12 @@ def test_search_box_to_results_to_article(browser: Any, served: tuple[str, list[
         )
         assert page.locator("article.article .original a").get_attribute("href") == HOSTILE.url
         assert page.locator("article.article figcaption").first.inner_text().startswith("抽檢現場")
-        assert page.locator("article.article .attachments a").inner_text() == "抽檢結果.xlsx"
+        assert page.locator("article.article .attachments a").first.inner_text() == "抽檢結果.xlsx"
+        # The notice's failures, read from its workbook: shown as text, payloads and all.
+        cells = page.locator("article.article table.failures tbody td")
+        assert cells.nth(0).inner_text().startswith("嬰幼兒配方奶粉<img src=x onerror=")
+        assert cells.nth(1).inner_text().startswith("某某乳業有限公司<script>")
+        assert cells.nth(2).inner_text().startswith("三聚氰胺<a href=")
         # (The sanitiser drops what follows the unclosed <math> payload, the second paragraph included.)
         assert (
             "邯鄲市市場監督管理局通報嬰幼兒配方奶粉召回情況。"
