@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -407,11 +408,54 @@ def xlsx_too_large(data: bytes) -> str | None:
     return None
 
 
+#: BIFF8 records that place a cell (row and column in their first four bytes), and those spanning columns
+#: (MULRK, MULBLANK: the last column in their last two bytes).
+_BIFF_CELLS = {0x0006, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E}
+_BIFF_SPANS = {0x00BD, 0x00BE}
+_BIFF_BOF = 0x0809
+
+
+def xls_too_large(data: bytes) -> str | None:
+    """Why an xls's sheets are too large to read, or None: as `xlsx_too_large`, from the cell records of the
+    workbook stream (olefile opens the compound file; the records are read here, in one pass)."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(data) as ole:
+            name = next((n for n in ("Workbook", "Book") if ole.exists(n)), None)
+            if name is None:
+                return None  # the reader says what is wrong with it
+            stream = ole.openstream(name).read()
+    except (OSError, ValueError, IndexError, struct.error):  # olefile's errors on a damaged file
+        return None
+    rows = columns = 0
+    position, end = 0, len(stream)
+    while position + 4 <= end:
+        kind, length = struct.unpack_from("<HH", stream, position)
+        body = position + 4
+        if kind == _BIFF_BOF:  # a new substream (a sheet): its own rectangle
+            if rows * columns > MAX_CELLS:
+                break
+            rows = columns = 0
+        elif kind in _BIFF_CELLS and length >= 4:
+            row, column = struct.unpack_from("<HH", stream, body)
+            rows, columns = max(rows, row + 1), max(columns, column + 1)
+        elif kind in _BIFF_SPANS and length >= 6:
+            row = struct.unpack_from("<H", stream, body)[0]
+            last = struct.unpack_from("<H", stream, body + length - 2)[0]
+            rows, columns = max(rows, row + 1), max(columns, last + 1)
+        position = body + length
+    if rows * columns > MAX_CELLS:
+        return f"a sheet spans {rows:,} rows of {columns:,} columns, over {MAX_CELLS:,} cells"
+    return None
+
+
 def read_workbook(data: bytes, name: str) -> list[dict[str, Any]]:
     """Each sheet of one xlsx or xls file, read (`read_sheet`), with ``workbook`` its name; a file that
     cannot be opened is one entry saying why."""
     label = re.sub(r"\.[A-Za-z]+$", "", name.rsplit("/", 1)[-1])
-    if data[:4] == b"PK\x03\x04" and (too_large := xlsx_too_large(data)):
+    too_large = xlsx_too_large(data) if data[:4] == b"PK\x03\x04" else xls_too_large(data)
+    if too_large:
         return [_unread(name, f"not read: {too_large}")]
     try:
         sheets = [
@@ -534,8 +578,9 @@ class WorkbooksPipeline:
     Stats: ``workbooks/read`` and ``workbooks/unread`` (sheets and files), ``workbooks/failed_rows``.
     """
 
-    def __init__(self, folder: Path, stats: Any):
-        self.folder, self.stats = folder, stats
+    def __init__(self, folder: Path, crawler: Crawler):
+        self.folder, self.crawler = folder, crawler
+        self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WorkbooksPipeline:
@@ -543,7 +588,20 @@ class WorkbooksPipeline:
 
         if not crawler.settings.getbool("FOODNEWS_ATTACHMENTS", True):
             raise NotConfigured("FOODNEWS_ATTACHMENTS is off")
-        return cls(Path(files_folder(crawler.settings)), crawler.stats)
+        return cls(Path(files_folder(crawler.settings)), crawler)
+
+    def _read(self, data: bytes, attachment: Any, source: str) -> list[dict[str, Any]]:
+        """`read_file` under the spider's quarantine (`crawler.quarantine`): a file the reader killed the
+        crawl on twice (a native crash, memory exhausted) is not read again while its bytes are the same."""
+        name = attachment_name(attachment)
+        quarantine = getattr(self.crawler.spider, "quarantine", None)
+        if quarantine is None:
+            return read_file(data, name, attachment.media_type)
+        deaths, digest = quarantine.deaths(attachment.url, data)
+        if deaths >= quarantine.limit:
+            return [_unread(name, f"not read: {deaths} crawls died while reading this file")]
+        with quarantine.parsing(attachment.url, digest, source):
+            return read_file(data, name, attachment.media_type)
 
     def process_item(self, item: Any) -> Any:
         from crawler.items import Article
@@ -563,7 +621,7 @@ class WorkbooksPipeline:
                     _unread(attachment_name(attachment), f"the kept file cannot be read: {exc}")
                 ]
                 continue
-            attachment.workbooks = read_file(data, attachment_name(attachment), attachment.media_type)
+            attachment.workbooks = self._read(data, attachment, item.source)
             for sheet in attachment.workbooks:
                 self.stats.inc_value(f"workbooks/{sheet['status']}")
                 self.stats.inc_value("workbooks/failed_rows", len(sheet["failed"]))

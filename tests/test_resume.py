@@ -151,7 +151,7 @@ def test_a_run_killed_at_the_same_page_each_time_gets_past_it(tmp_path: Path, si
         run_crawl(clean, server)
         first, second = _dying_crawl(dying, server), _dying_crawl(dying, server)
         assert (first.returncode, second.returncode) == (-signal.SIGKILL, -signal.SIGKILL)
-        assert "died while parsing " + poison_url in second.stderr  # the first death, seen by the second run
+        assert "died while reading " + poison_url in second.stderr  # the first death, seen by the second run
         third = _dying_crawl(dying, server)
         assert third.returncode == 0, third.stderr
         assert query(dying, "pragma integrity_check") == [("ok",)]

@@ -224,3 +224,27 @@ def test_a_zip_member_over_the_limit_is_not_read_whole(monkeypatch: pytest.Monke
     lying[local + 22 : local + 26] = lying[central + 24 : central + 28] = (10).to_bytes(4, "little")
     (entry,) = read_file(bytes(lying), "结果.zip", "application/zip")
     assert entry["reason"] == "cannot be taken out of the zip: Bad CRC-32 for file '大.xlsx'"
+
+
+def test_an_xls_spanning_its_whole_grid_is_refused_and_a_real_one_read() -> None:
+    """An xls's grid is at most 65,536 × 256, which the reader allocates whole (1 GB, 9 s measured) for one
+    cell in its last corner: refused from the cell records before."""
+    rows: list[list[object]] = [
+        HEADER,
+        ["大米", "某某米业", "广西壮族自治区南宁市", "", "镉", "0.3", "≤0.2", ""],
+    ]
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Sheet1")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    sheet.write(65535, 255, "x")
+    out = io.BytesIO()
+    book.save(out)
+    (entry,) = read_file(out.getvalue(), "far.xls")
+    assert (entry["status"], entry["reason"]) == (
+        "unread",
+        "not read: a sheet spans 65,536 rows of 256 columns, over 2,000,000 cells",
+    )
+    (sheet_read,) = read_file(_xls({"Sheet1": rows}, {}), "near.xls")
+    assert sheet_read["status"] == "read" and [r["product"] for r in sheet_read["failed"]] == ["大米"]

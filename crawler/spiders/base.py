@@ -184,8 +184,8 @@ class SourceSpider(scrapy.Spider):
             if quarantine is not None:
                 for page in quarantine.load():
                     self.logger.warning(
-                        "a crawl of %s died while parsing %s (%d time(s) with this body; at %d it is not "
-                        "parsed again)",
+                        "a crawl of %s died while reading %s (%d time(s) with these bytes; at %d it is not "
+                        "read again)",
                         page.get("source") or self.name,
                         page["url"],
                         quarantine.counts[Quarantine.key(page["url"], page["sha256"])]["deaths"],
