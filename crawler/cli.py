@@ -424,6 +424,7 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     from collections import Counter
 
     from archive.store import ArchiveError
+    from crawler.files import files_folder
     from crawler.reparse import reparse, summary
 
     if args.source and args.source not in _known_sources():
@@ -431,7 +432,8 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     outcomes: Counter[str] = Counter()
     with _open_archive(args.db) as archive:
         try:
-            for url, outcome, why in reparse(archive, _warc_folder(args.db), args.source):
+            files = Path(files_folder(_settings(args.db)))
+            for url, outcome, why in reparse(archive, _warc_folder(args.db), args.source, files):
                 outcomes[outcome] += 1
                 if outcome in ("rejected", "unreadable"):
                     print(f"foodnews: {url}: {outcome}: {why}", file=sys.stderr)

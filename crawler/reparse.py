@@ -27,6 +27,7 @@ from crawler.items import Article, Reject
 from crawler.parsers import fsa_uk
 from crawler.pipelines import validate
 from crawler.warc import Record, read_record
+from crawler.workbooks import read_attachments
 
 
 def parser_for(slug: str) -> Callable[..., Article | Reject]:
@@ -83,10 +84,27 @@ def _parsed(archive: Any, aid: str, row: dict[str, Any], record: Record) -> Arti
     return item
 
 
-def reparse(archive: Any, folder: Path, source: str | None = None) -> Iterator[tuple[str, str, str]]:
+def _kept_attachments(item: Article, stored: Article | None, files: Path | None) -> None:
+    """The attachments of the parsed item get what the archive kept of them (hash, size, type, path, WARC
+    record), and, with the ``files`` folder, their workbooks read again with today's reader."""
+    if files is None:
+        return  # (an attachment without a hash keeps, in the store, what was read from it before)
+    kept = {a.url: a for a in (stored.attachments if stored else []) if a.sha256 and a.path}
+    for attachment in item.attachments:
+        old = kept.get(attachment.url)
+        if old is not None and old.path is not None and (files / old.path).is_file():
+            for name in ("sha256", "size", "media_type", "path", "warc_file", "warc_offset"):
+                setattr(attachment, name, getattr(old, name))
+    read_attachments(item, files)
+
+
+def reparse(
+    archive: Any, folder: Path, source: str | None = None, files: Path | None = None
+) -> Iterator[tuple[str, str, str]]:
     """(url, outcome, why) for each article with a WARC record, of ``source`` or all: outcome 'changed',
     'unchanged', 'new' (the page now names another canonical URL), 'rejected' (today's parser rejects the
-    page: the article is kept as it was), or 'unreadable' (the record cannot be read)."""
+    page: the article is kept as it was), or 'unreadable' (the record cannot be read). With the archive's
+    ``files`` folder, the kept workbooks are read again too (their rows replaced where the reader's changed)."""
     sql = (
         "select id, url, source, fetched_at, warc_file, warc_offset from articles where warc_file is not null"
     )
@@ -112,6 +130,7 @@ def reparse(archive: Any, folder: Path, source: str | None = None) -> Iterator[t
         if problem:
             yield row["url"], "rejected", f"invalid item: {problem}"
             continue
+        _kept_attachments(item, archive.article(row["id"]), files)
         yield row["url"], archive.store(item), ""
 
 

@@ -571,16 +571,51 @@ def _read_zip(data: bytes, name: str) -> list[dict[str, Any]]:
     return out
 
 
+def read_attachments(item: Any, folder: Path, quarantine: Any = None) -> None:
+    """Read each kept attachment of ``item`` (its file under ``folder``) into ``Attachment.workbooks``; a
+    row whose province neither a column nor the address gives takes the publishing bureau's region.
+
+    Under a ``quarantine`` (`crawler.quarantine`), a file the reader killed the crawl on twice (a native
+    crash, memory exhausted) is not read again while its bytes are the same.
+    """
+    from crawler.sources import registry
+
+    known = registry().get(item.source)
+    region = known.region if known else None
+    for attachment in item.attachments:
+        if not attachment.path:
+            continue
+        name = attachment_name(attachment)
+        try:
+            data = (folder / attachment.path).read_bytes()
+        except OSError as exc:
+            attachment.workbooks = [_unread(name, f"the kept file cannot be read: {exc.strerror or exc}")]
+            continue
+        if quarantine is None:
+            attachment.workbooks = read_file(data, name, attachment.media_type)
+        else:
+            deaths, digest = quarantine.deaths(attachment.url, data)
+            if deaths >= quarantine.limit:
+                attachment.workbooks = [
+                    _unread(name, f"not read: {deaths} crawls died while reading this file")
+                ]
+            else:
+                with quarantine.parsing(attachment.url, digest, item.source):
+                    attachment.workbooks = read_file(data, name, attachment.media_type)
+        for sheet in attachment.workbooks:
+            for row in sheet["failed"]:
+                if row["province"] is None and region:
+                    row["province"], row["province_from"] = region, "bureau"
+
+
 class WorkbooksPipeline:
-    """Reads every kept attachment that is a workbook or a zip of them into ``Attachment.workbooks``; a row
-    whose province neither a column nor the address gives takes the publishing bureau's region.
+    """`read_attachments` for every article of the crawl, under its spider's quarantine.
 
     Stats: ``workbooks/read`` and ``workbooks/unread`` (sheets and files), ``workbooks/failed_rows``.
     """
 
     def __init__(self, folder: Path, crawler: Crawler):
         self.folder, self.crawler = folder, crawler
-        self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WorkbooksPipeline:
@@ -590,44 +625,18 @@ class WorkbooksPipeline:
             raise NotConfigured("FOODNEWS_ATTACHMENTS is off")
         return cls(Path(files_folder(crawler.settings)), crawler)
 
-    def _read(self, data: bytes, attachment: Any, source: str) -> list[dict[str, Any]]:
-        """`read_file` under the spider's quarantine (`crawler.quarantine`): a file the reader killed the
-        crawl on twice (a native crash, memory exhausted) is not read again while its bytes are the same."""
-        name = attachment_name(attachment)
-        quarantine = getattr(self.crawler.spider, "quarantine", None)
-        if quarantine is None:
-            return read_file(data, name, attachment.media_type)
-        deaths, digest = quarantine.deaths(attachment.url, data)
-        if deaths >= quarantine.limit:
-            return [_unread(name, f"not read: {deaths} crawls died while reading this file")]
-        with quarantine.parsing(attachment.url, digest, source):
-            return read_file(data, name, attachment.media_type)
-
     def process_item(self, item: Any) -> Any:
         from crawler.items import Article
-        from crawler.sources import registry
 
         if not isinstance(item, Article):
             return item
-        known = registry().get(item.source)
-        region = known.region if known else None
+        read_attachments(item, self.folder, getattr(self.crawler.spider, "quarantine", None))
+        stats = self.crawler.stats
+        assert stats is not None
         for attachment in item.attachments:
-            if not attachment.path:
-                continue
-            try:
-                data = (self.folder / attachment.path).read_bytes()
-            except OSError as exc:
-                attachment.workbooks = [
-                    _unread(attachment_name(attachment), f"the kept file cannot be read: {exc}")
-                ]
-                continue
-            attachment.workbooks = self._read(data, attachment, item.source)
             for sheet in attachment.workbooks:
-                self.stats.inc_value(f"workbooks/{sheet['status']}")
-                self.stats.inc_value("workbooks/failed_rows", len(sheet["failed"]))
-                for row in sheet["failed"]:
-                    if row["province"] is None and region:
-                        row["province"], row["province_from"] = region, "bureau"
+                stats.inc_value(f"workbooks/{sheet['status']}")
+                stats.inc_value("workbooks/failed_rows", len(sheet["failed"]))
         return item
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -210,3 +211,29 @@ def test_a_workbook_the_reader_dies_on_twice_is_not_read_again(tmp_path: Path) -
     # Its notice is stored, and every other workbook read.
     assert query(db, "select count(*) from articles where url = ?", (xls["notice_url"],)) == [(1,)]
     assert query(db, "select count(*) from inspection_results")[0][0] == len(EXPECTED["rows"]) - 2
+
+
+def test_reparse_reads_the_kept_workbooks_again(samr_archive: Path, tmp_path: Path) -> None:
+    """An improved reader reaches the whole archive without a crawl: reparse reads the kept files again."""
+    copy = tmp_path / "archive"
+    shutil.copytree(samr_archive.parent, copy)
+    db = copy / samr_archive.name
+    conn = sqlite3.connect(db)
+    with conn:  # as an older reader left it: one workbook's rows missing, another's counted wrong
+        conn.execute("delete from inspection_results where workbook like '%a.xlsx'")
+        conn.execute("update inspection_workbooks set failed_samples = 99 where workbook like '%.xls'")
+    conn.close()
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "reparse", "--db", str(db)],
+        env=crawl_env(),
+        capture_output=True,
+        text=True,
+        timeout=CRAWL_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "reparsed 110 unchanged" in result.stdout
+    assert _rows(db) == _rows(samr_archive)
+    assert query(db, "select max(failed_samples) from inspection_workbooks where workbook like '%.xls'") == [
+        (2,)
+    ]
