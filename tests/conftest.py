@@ -107,11 +107,13 @@ def crawl_command(
     target: ReplayServer | list[str],
     spider: str = "cfsn",
     arguments: dict[str, str] | None = None,
+    script: str | None = None,
     **settings: Any,
 ) -> list[str]:
     """The ``foodnews crawl SPIDER`` command line for a crawl into ``db`` of a replay (the start URLs of
     ``crawler/demo/starts/SPIDER.txt``, real URLs fetched from it through ``FOODNEWS_REPLAY``) or of a list of
-    start URLs, fetched as they are; ``arguments`` are spider arguments (``-a``) besides the start URLs."""
+    start URLs, fetched as they are; ``arguments`` are spider arguments (``-a``) besides the start URLs.
+    With ``script``, Python runs that code (a test's fault, then ``crawler.cli.main``) instead of the CLI."""
     if isinstance(target, ReplayServer):
         start_urls, settings = target.start_urls(spider), {"FOODNEWS_REPLAY": target.base_url, **settings}
     else:
@@ -125,8 +127,7 @@ def crawl_command(
     }
     command = [
         sys.executable,
-        "-m",
-        "crawler.cli",
+        *(("-c", script) if script else ("-m", "crawler.cli")),
         "crawl",
         spider,
         "--db",
@@ -237,10 +238,17 @@ def one_error_line(stderr: str, prefix: str = "foodnews: error: ") -> str:
     return lines[0]
 
 
-def crawl(db: Path, target: ReplayServer | list[str], **settings: Any) -> subprocess.CompletedProcess[str]:
-    """A crawl like :func:`run_crawl` that may fail: the caller looks at its exit status."""
+def crawl(
+    db: Path,
+    target: ReplayServer | list[str],
+    spider: str = "cfsn",
+    script: str | None = None,
+    **settings: Any,
+) -> subprocess.CompletedProcess[str]:
+    """A crawl like :func:`run_crawl` that may fail (or a ``script`` of the test's running it): the caller
+    looks at its exit status."""
     return subprocess.run(
-        crawl_command(db, target, **settings),
+        crawl_command(db, target, spider, script=script, **settings),
         cwd=db.parent,
         env=crawl_env(),
         capture_output=True,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CRAWL_TIMEOUT, REPLAY_ROOT, crawl_command, crawl_env, query, run_crawl
+from conftest import CRAWL_TIMEOUT, REPLAY_ROOT, crawl, crawl_env, query, run_crawl
 
 from archive.schema import INSPECTION_COLUMNS
 from crawler.demo.server import ReplayServer, replay_file
@@ -189,19 +189,7 @@ def test_a_workbook_the_reader_dies_on_twice_is_not_read_again(tmp_path: Path) -
     db = tmp_path / "foodnews.db"
     xls = next(r for r in EXPECTED["sheets"] if r["workbook"].endswith(".xls"))
     with ReplayServer(REPLAY_ROOT) as server:
-        command = crawl_command(db, server, "samr")
-        runs = [
-            subprocess.run(
-                [sys.executable, "-c", DYING_READER, *command[3:]],
-                cwd=db.parent,
-                env=crawl_env(),
-                capture_output=True,
-                text=True,
-                timeout=CRAWL_TIMEOUT,
-                check=False,
-            )
-            for _ in range(3)
-        ]
+        runs = [crawl(db, server, "samr", script=DYING_READER) for _ in range(3)]
     assert [r.returncode for r in runs] == [-signal.SIGKILL, -signal.SIGKILL, 0], runs[-1].stderr
     assert query(
         db,

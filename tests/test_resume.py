@@ -19,8 +19,7 @@ from conftest import (
     CRAWL_TIMEOUT,
     REPLAY_ROOT,
     SlowReplayServer,
-    crawl_command,
-    crawl_env,
+    crawl,
     query,
     run_crawl,
     start_crawl,
@@ -125,17 +124,7 @@ POISON = "www.cfsn.cn/news/detail/22/361026.html"
 
 
 def _dying_crawl(db: Path, server: ReplayServer) -> subprocess.CompletedProcess[str]:
-    command = crawl_command(db, server)
-    assert command[1:3] == ["-m", "crawler.cli"]
-    return subprocess.run(
-        [sys.executable, "-c", DYING_PARSER, *command[3:]],
-        cwd=db.parent,
-        env=crawl_env(),
-        capture_output=True,
-        text=True,
-        timeout=CRAWL_TIMEOUT,
-        check=False,
-    )
+    return crawl(db, server, script=DYING_PARSER)
 
 
 def test_a_run_killed_at_the_same_page_each_time_gets_past_it(tmp_path: Path, site_copy: Path) -> None:
