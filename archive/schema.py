@@ -401,6 +401,76 @@ group by w.article_id
 """
 
 
+#: The order a reader of ``inspection_results`` wants: who made what, what failed, where; then the rest, and
+#: where the row was read from last.
+INSPECTION_ORDER = [
+    "id",
+    "article_id",
+    "product",
+    "producer",
+    "failed_item",
+    "result",
+    "standard",
+    "sampled_business",
+    "province",
+    "category",
+    "production_date",
+    "brand",
+    "specification",
+    "sample_number",
+    "production_date_raw",
+    "producer_address",
+    "sampled_address",
+    "testing_institution",
+    "remarks",
+    "province_from",
+    "category_from",
+    "workbook",
+    "sheet",
+    "row",
+    "attachment_url",
+    "attachment_sha256",
+    "attachment_path",
+]
+
+
+@migrations()
+def m014_inspection_column_order(db: Database) -> None:
+    """``inspection_results`` and its replaced rows with the columns a reader looks at first (Datasette shows
+    a table's columns in their order): product, producer, failed item, result and standard before the
+    workbook's URL and hash. The rows' ids, and so the search index's rowids, are kept."""
+    for table in ("inspection_results", "inspection_results_replaced"):
+        db.table(table).transform(column_order=INSPECTION_ORDER)
+
+
+@migrations()
+def m015_stated_failures(db: Database) -> None:
+    """What a notice's own words say failed (检出12批次样品不合格), beside what its workbooks list:
+    ``inspection_notices``, and ``inspection_samples`` with both and whether they agree."""
+    db.table("inspection_notices").create(
+        {"article_id": str, "stated_failed_samples": int, "stated_as": str},
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db.execute("drop view if exists inspection_samples")
+    db.execute(INSPECTION_SAMPLES_M015)
+
+
+#: m013's view with the notice's stated count (m015): a notice whose workbooks list fewer failures than it
+#: states is missing a workbook, or one could not be read; one listing more states a number of batches
+#: that is not its samples'.
+INSPECTION_SAMPLES_M015 = INSPECTION_SAMPLES.replace(
+    "    sum(w.status = 'unread') as files_unread\n",
+    "    sum(w.status = 'unread') as files_unread,\n"
+    "    n.stated_failed_samples,\n"
+    "    n.stated_as,\n"
+    "    n.stated_failed_samples = sum(w.failed_samples) as agrees\n",
+).replace(
+    "join articles a on a.id = w.article_id\n",
+    "join articles a on a.id = w.article_id\nleft join inspection_notices n on n.article_id = w.article_id\n",
+)
+
+
 def migrate(db: Database) -> None:
     """Bring a database (new or old) up to the current schema, and its search index up to date.
 

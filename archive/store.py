@@ -31,6 +31,7 @@ from sqlite_utils import Database
 from archive import search
 from archive.schema import INSPECTION_COLUMNS, INSPECTION_ORIGIN, migrate, migrations
 from crawler.items import Alert, Article, Attachment, Image, Rechecked, Reject
+from crawler.workbooks import stated_failures
 
 #: Every column of a failed row, in the order of ``inspection_results`` (and of the replaced rows' table).
 _RESULT_COLUMNS = ", ".join(["id", *INSPECTION_ORIGIN, *INSPECTION_COLUMNS])
@@ -540,6 +541,14 @@ class Archive:
         no longer links, are kept in ``inspection_results_replaced`` (with the notice's revision). An
         attachment not downloaded this time keeps the rows read from the copy kept before.
         """
+        stated = stated_failures(item.title, item.body) if item.attachments else None
+        if stated is None:
+            self.db.execute("delete from inspection_notices where article_id = ?", [aid])
+        else:
+            self.db.table("inspection_notices").upsert(
+                {"article_id": aid, "stated_failed_samples": stated[0], "stated_as": stated[1]},
+                pk="article_id",
+            )
         held = dict(
             self.db.execute(
                 "select attachment_url, attachment_sha256 from inspection_workbooks where article_id = ?",

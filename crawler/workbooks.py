@@ -34,11 +34,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 #: Every column the archive keeps, with the header names it goes by (normalised: no spaces, ASCII
 #: punctuation). The first name is the one the notes list; matching is exact, then by prefix.
@@ -571,6 +571,21 @@ def _read_zip(data: bytes, name: str) -> list[dict[str, Any]]:
     return out
 
 
+#: How a notice states its failures: 检出12批次样品不合格 in the text, 关于12批次食品抽检不合格情况的通告 in a
+#: title (traditional 檢出 alike). The number is the notice's own; the workbooks' count is set beside it.
+_STATED = re.compile(r"(?:[检檢]出|共)?\s*(\d{1,5})\s*批次(?:样品|樣品|食品|产品|產品)?(?:抽[检檢])?不合格")
+
+
+def stated_failures(title: str | None, body: str | None) -> tuple[int, str] | None:
+    """The number of failed batches a notice states, and the words it states it in: the title's, else the
+    first in the text. None when it states none."""
+    for text_ in (title or "", body or ""):
+        found = _STATED.search(text_)
+        if found:
+            return int(found[1]), found[0].strip()
+    return None
+
+
 def read_attachments(item: Any, folder: Path, quarantine: Any = None) -> None:
     """Read each kept attachment of ``item`` (its file under ``folder``) into ``Attachment.workbooks``; a
     row whose province neither a column nor the address gives takes the publishing bureau's region.
@@ -619,6 +634,8 @@ class WorkbooksPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WorkbooksPipeline:
+        from scrapy.exceptions import NotConfigured
+
         from crawler.files import files_folder
 
         if not crawler.settings.getbool("FOODNEWS_ATTACHMENTS", True):

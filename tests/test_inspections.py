@@ -225,3 +225,58 @@ def test_reparse_reads_the_kept_workbooks_again(samr_archive: Path, tmp_path: Pa
     assert query(db, "select max(failed_samples) from inspection_workbooks where workbook like '%.xls'") == [
         (2,)
     ]
+
+
+def test_rows_from_before_the_column_order_keep_their_ids_and_their_search(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from archive import search
+    from archive.schema import INSPECTION_ORDER, migrations
+    from archive.store import Archive
+
+    path = tmp_path / "foodnews.db"
+    db = Database(sqlite3.connect(path))
+    migrations.apply(db, stop_before="m014_inspection_column_order")
+    db["sources"].insert({"slug": "samr", "name": "samr"})
+    url = "https://www.samr.gov.cn/n.html"
+    db["articles"].insert(
+        {
+            "id": "a1",
+            "url": url,
+            "canonical_url": url,
+            "source": "samr",
+            "title": "t",
+            "body": "b",
+            "revision": 1,
+        }
+    )
+    db["inspection_results"].insert({"id": 7, "article_id": "a1", "producer": "某某飲品有限公司", "row": 3})
+    db.execute(
+        "insert into inspection_results_search (rowid, names) values (7, ?)",
+        [search.index_text("某某飲品有限公司")],
+    )
+    db.conn.commit()
+    db.conn.close()
+    with Archive(path) as archive:
+        columns = [c.name for c in archive.db["inspection_results"].columns]
+        found = archive.db.execute(
+            "select r.id, r.producer, r.row from inspection_results_search s join inspection_results r"
+            " on r.id = s.rowid where inspection_results_search match ?",
+            [search.match_expression("饮品")],
+        ).fetchall()
+    assert columns[: len(INSPECTION_ORDER)] == INSPECTION_ORDER
+    assert found == [(7, "某某飲品有限公司", 3)]
+
+
+def test_each_notice_states_its_failures_beside_what_its_workbooks_list(samr_archive: Path) -> None:
+    rows = query(
+        samr_archive,
+        "select title, failed_samples, stated_failed_samples, stated_as, agrees from inspection_samples",
+    )
+    assert len(rows) == 6  # the notices with workbooks
+    for title, failed, stated, stated_as, agrees in rows:
+        number = int(title.split("关于", 1)[1].split("批次", 1)[0])  # 市场监管总局关于12批次食品抽检不合格…
+        assert (stated, stated_as) == (number, f"{number}批次食品抽检不合格")
+        assert agrees == (stated == failed)
+    # (the replay's notices state more batches than their workbooks list: they disagree, and it shows)
+    assert {agrees for *_, agrees in rows} == {0}

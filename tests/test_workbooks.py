@@ -248,3 +248,18 @@ def test_an_xls_spanning_its_whole_grid_is_refused_and_a_real_one_read() -> None
     )
     (sheet_read,) = read_file(_xls({"Sheet1": rows}, {}), "near.xls")
     assert sheet_read["status"] == "read" and [r["product"] for r in sheet_read["failed"]] == ["大米"]
+
+
+def test_a_notice_states_its_failures_in_its_title_or_text() -> None:
+    from crawler.workbooks import stated_failures
+
+    assert stated_failures("市场监管总局关于12批次食品抽检不合格情况的通告", "") == (
+        12,
+        "12批次食品抽检不合格",
+    )
+    assert stated_failures("通告", "抽取312批次样品，检出7批次样品不合格。") == (7, "检出7批次样品不合格")
+    assert stated_failures("通告", "本次抽檢，檢出3批次樣品不合格。") == (3, "檢出3批次樣品不合格")
+    assert (
+        stated_failures("通告", "合格样品二百九十六批次，不合格样品四批次。") is None
+    )  # numbers in words: none
+    assert stated_failures(None, None) is None
