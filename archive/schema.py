@@ -471,6 +471,14 @@ INSPECTION_SAMPLES_M015 = INSPECTION_SAMPLES.replace(
 )
 
 
+@migrations()
+def m016_replaced_rows_own_ids(db: Database) -> None:
+    """A replaced row has an id of its own and names the row it was (``result_id``): SQLite gives a deleted
+    row's id to the next one inserted, so a workbook replaced twice would have collided with its own past."""
+    db.table("inspection_results_replaced").add_column("result_id", int)
+    db.execute("update inspection_results_replaced set result_id = id")
+
+
 def migrate(db: Database) -> None:
     """Bring a database (new or old) up to the current schema, and its search index up to date.
 

@@ -33,8 +33,10 @@ from archive.schema import INSPECTION_COLUMNS, INSPECTION_ORIGIN, migrate, migra
 from crawler.items import Alert, Article, Attachment, Image, Rechecked, Reject
 from crawler.workbooks import stated_failures
 
-#: Every column of a failed row, in the order of ``inspection_results`` (and of the replaced rows' table).
-_RESULT_COLUMNS = ", ".join(["id", *INSPECTION_ORIGIN, *INSPECTION_COLUMNS])
+#: The columns a replaced row keeps of a failed row (its id as ``result_id``).
+_KEPT_COLUMNS = ", ".join([*INSPECTION_ORIGIN, *INSPECTION_COLUMNS])
+#: What ``inspection_workbooks`` holds of each sheet read, as ``Attachment.workbooks`` gives it.
+_SHEET_KEYS = ("workbook", "sheet", "status", "reason", "failed_samples", "passed_samples")
 #: The names a search of the failed rows finds: who made it, what it is, who sold it, what failed.
 SEARCHED_COLUMNS = (
     "producer",
@@ -560,14 +562,22 @@ class Archive:
         for url, sha in held.items():
             if url not in listed or (url in fresh and fresh[url].sha256 != sha):
                 self.db.execute(
-                    f"insert into inspection_results_replaced ({_RESULT_COLUMNS}, replaced_at, notice_revision)"
-                    f" select {_RESULT_COLUMNS}, ?, ? from inspection_results"
+                    f"insert into inspection_results_replaced (result_id, {_KEPT_COLUMNS}, replaced_at,"
+                    f" notice_revision) select id, {_KEPT_COLUMNS}, ?, ? from inspection_results"
                     " where article_id = ? and attachment_url = ?",
                     [now, revision, aid, url],
                 )
             if url not in listed:
                 self._drop_inspections(aid, url)
         for a in fresh.values():
+            if (
+                a.url in held
+                and a.sha256 == held[a.url]
+                and (any(sheet.get("transient") for sheet in a.workbooks) or self._read_alike(aid, a))
+            ):
+                # The same file: read as before (its rows keep their ids), or not read this time for a
+                # reason of the crawl's, not the file's (its rows as read before stay).
+                continue
             if a.url in held or a.workbooks:
                 self._drop_inspections(aid, a.url)
             for sheet in a.workbooks:
@@ -602,6 +612,36 @@ class Archive:
                         "insert into inspection_results_search (rowid, names) values (?, ?)",
                         [rowid, search.index_text(names)],
                     )
+
+    def _read_alike(self, aid: str, attachment: Attachment) -> bool:
+        """Whether the archive holds exactly what was read from ``attachment`` now: sheets and rows."""
+        sheets = [
+            (*(sheet.get(k) for k in _SHEET_KEYS), len(sheet.get("failed") or []))
+            for sheet in attachment.workbooks
+        ]
+        held_sheets = self.db.execute(
+            f"select {', '.join(_SHEET_KEYS)}, failed_rows from inspection_workbooks"
+            " where article_id = ? and attachment_url = ? order by rowid",
+            [aid, attachment.url],
+        ).fetchall()
+        if sheets != held_sheets:
+            return False
+        rows = [
+            (
+                sheet.get("workbook"),
+                sheet.get("sheet"),
+                failed.get("row"),
+                *(failed.get(c) for c in INSPECTION_COLUMNS),
+            )
+            for sheet in attachment.workbooks
+            for failed in sheet.get("failed") or []
+        ]
+        held_rows = self.db.execute(
+            f"select workbook, sheet, row, {', '.join(INSPECTION_COLUMNS)} from inspection_results"
+            " where article_id = ? and attachment_url = ? order by id",
+            [aid, attachment.url],
+        ).fetchall()
+        return rows == held_rows
 
     def _drop_inspections(self, aid: str, url: str) -> None:
         """Remove what was read from one attachment of an article (its rows, their index entries, its counts)."""

@@ -106,7 +106,7 @@ class _Recorded(logging.Filter):
 
 class AttachmentsPipeline(FilesPipeline):
     """Downloads each article's attachments; sets ``sha256``, ``size``, ``media_type`` and ``path`` on each,
-    or ``error``. Stats: ``files/kept``, ``files/known`` (already held), ``files/failed``."""
+    or ``error``. Stats: ``files/kept``, ``files/failed``."""
 
     def __init__(self, store_uri: str, *, crawler: Crawler):
         super().__init__(store_uri, crawler=crawler)

@@ -26,6 +26,7 @@ reason; so is a workbook that cannot be opened. Nothing here raises on a file's 
 from __future__ import annotations
 
 import io
+import logging
 import re
 import struct
 import zipfile
@@ -79,6 +80,8 @@ HEADER_ROWS = 10
 #: A cell joining several columns, in header and values alike.
 JOINED = re.compile(r"[║|｜]")
 
+logger = logging.getLogger(__name__)
+
 _NAMES = {name: column for column, names in COLUMNS.items() for name in names}
 _WIDE = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xA0: 0x20}
 _SPACES = re.compile(r"\s+")
@@ -102,6 +105,10 @@ UNREAD_TYPES = {
     "application/vnd.rar": "a RAR archive",
     "application/x-7z-compressed": "a 7z archive",
 }
+#: The start of a compound file (an xls).
+_OLE = bytes.fromhex("d0cf11e0a1b11ae1")
+#: How the reason for a workbook that cannot be read begins.
+DAMAGED = "not a readable workbook: "
 #: Members of a zip read at most (a zip bomb of many members stops here, recorded).
 MAX_MEMBERS = 200
 #: Bytes of one zip member read at most, uncompressed.
@@ -131,20 +138,21 @@ def column_of(name: str) -> str | None:
     if name in _NAMES:
         return _NAMES[name]
     for known in sorted(_NAMES, key=len, reverse=True):
-        if name.startswith(known) and not (
-            known in ("生产日期", "批号") and "批号" in name and "日期" in name
-        ):
+        if name.startswith(known):  # 生产日期(批号), 标称生产企业名称(标示): the longest known start
             return _NAMES[known]
     return None
 
 
-def production_date(value: Any) -> str | None:
-    """The ISO date a production date cell is, or None (a batch number, a blank)."""
+def production_date(value: Any, serials: bool = True) -> str | None:
+    """The ISO date a production date cell is, or None (a batch number, a blank). A number is an Excel
+    serial date only with ``serials`` (a column whose header names a date: under 批号 alone it is a batch)."""
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if not serials:
+            return None
         if _SERIALS[0] <= value < _SERIALS[1] and float(value).is_integer():
             return (_EXCEL_EPOCH + timedelta(days=int(value))).isoformat()
         return None
@@ -206,11 +214,11 @@ def fill_merged(rows: list[list[Any]], merged: list[tuple[tuple[int, int], tuple
 
 
 def _outcome_of(label: str) -> str | None:
-    """'failed' or 'passed' from a sheet's name or title, or None when it says neither."""
-    if "不合格" in label:
-        return "failed"
-    if "合格" in label:
-        return "passed"
+    """'failed' or 'passed' from a sheet's name or title, or None when it says neither, or both
+    (合格及不合格产品信息: its rows say which)."""
+    failed, passed = "不合格" in label, "合格" in label.replace("不合格", "")
+    if failed != passed:
+        return "failed" if failed else "passed"
     return None
 
 
@@ -230,20 +238,25 @@ PROVINCES = (
 )  # fmt: skip
 
 
+_PREFECTURE = re.compile(r"[^省市区县]{0,4}自治州")
+
+
 def province_of(address: str | None) -> str | None:
     """The province an address begins with (its short name), or None: an address that starts with a city
     names no province, and none is guessed for it."""
     if not address:
         return None
     for name in PROVINCES:
-        if address.startswith(name):
+        # (海南藏族自治州 is in Qinghai: a prefecture named like a province is not that province)
+        if address.startswith(name) and not _PREFECTURE.match(address, len(name)):
             return name
     return None
 
 
 #: What a category's sheet or title adds to the category's name.
 _CATEGORY_WORDS = re.compile(
-    r"(?:食品安全)?(?:监督)?(?:抽检|抽样检验|抽查)?(?:不合格|合格)?(?:产品|样品)?(?:信息|情况|名单|汇总|结果)?(?:表)?$"
+    r"(?:食品安全)?(?:监督)?(?:抽检|抽样检验|抽查)?(?:合格(?:及|和|与))?(?:不合格|合格)?(?:产品|样品)?"
+    r"(?:信息|情况|名单|汇总|结果)?(?:表)?$"
 )
 #: The publisher a title may begin with: a province (with its suffix) and a bureau.
 _PUBLISHER = re.compile(
@@ -251,6 +264,10 @@ _PUBLISHER = re.compile(
     "(?:市场监督管理局|市场监管局|食品药品监督管理局)?"
 )
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+#: A round's date or number in a title (2023年第12期, 2026年度, 第3批, 11月): not a category.
+_ROUND = re.compile(
+    r"\d{4}\s*年度?|第\s*[\d一二三四五六七八九十]+\s*[期批次号]|\d{1,2}\s*月份?|[（(]\s*[）)]"
+)
 #: Sheet names that say nothing of the category.
 _GENERIC_SHEET = re.compile(r"^(?:sheet\d*|工作表\d*|不合格.*|合格.*|附件\d*|\d+)$", re.IGNORECASE)
 
@@ -261,7 +278,7 @@ def workbook_category(sheet: str, title: str, label: str) -> str | None:
         candidate = re.sub(r"^附件\s*\d*\s*[:：.、]?\s*", "", text(candidate))
         if not candidate or _GENERIC_SHEET.match(candidate):
             continue
-        category = _CATEGORY_WORDS.sub("", _PUBLISHER.sub("", candidate)).strip(" -_、")
+        category = _CATEGORY_WORDS.sub("", _ROUND.sub("", _PUBLISHER.sub("", candidate))).strip(" -_、()")
         if category and not _GENERIC_SHEET.match(category) and _HAN.search(category):
             return category
     return None
@@ -286,6 +303,7 @@ def read_sheet(name: str, rows: list[list[Any]], workbook_label: str = "") -> di
         }
     heading = [header_name(v) for v in rows[header.row]]
     category = workbook_category(name, title, workbook_label)
+    dated = any("日期" in heading[c] for c, names in header.cells if "production_date" in names)
     failed_samples: dict[str, None] = {}
     passed_samples: dict[str, None] = {}
     for r in range(header.row + 1, len(rows)):
@@ -310,7 +328,11 @@ def read_sheet(name: str, rows: list[list[Any]], workbook_label: str = "") -> di
                     printed[column] = shown if given else ""
         if not any(printed.get(c) for c in ("sample_number", "product", "producer", "failed_item")):
             continue  # blank, a note under the table, a subtotal
-        outcome = sheet_outcome or _conclusion(printed.get("conclusion", ""))
+        filled = [v for v in printed.values() if v]
+        if len(filled) >= 3 and len(set(filled)) == 1:
+            continue  # one text in every cell: a note merged across the table (注：以上信息仅指…)
+        # The row's own conclusion first; the sheet's title or name where the row has none.
+        outcome = _conclusion(printed.get("conclusion", "")) or sheet_outcome
         if outcome is None:
             outcome = "failed" if printed.get("failed_item") else "passed"
         # A sample is its number; without one, its product, producer, business and date together.
@@ -325,7 +347,7 @@ def read_sheet(name: str, rows: list[list[Any]], workbook_label: str = "") -> di
             column: printed.get(column) or None for column in COLUMNS if column != "conclusion"
         }
         row["production_date_raw"] = row.pop("production_date")
-        row["production_date"] = production_date(values.get("production_date"))
+        row["production_date"] = production_date(values.get("production_date"), serials=dated)
         broad = row.pop("broad_category")
         if row["category"] or broad:
             row["category"], row["category_from"] = row["category"] or broad, "column"
@@ -340,7 +362,7 @@ def read_sheet(name: str, rows: list[list[Any]], workbook_label: str = "") -> di
         row["row"] = r + 1
         out["failed"].append(row)
     out["failed_samples"] = len(failed_samples)
-    if passed_samples or sheet_outcome == "passed" or "conclusion" in columns:
+    if passed_samples or sheet_outcome == "passed":  # (a list of failures says nothing of the passed)
         out["passed_samples"] = len(passed_samples)
     return {**out, "status": "read", "reason": None}
 
@@ -351,20 +373,29 @@ def _calamine_sheets(data: bytes) -> Iterator[tuple[str, list[list[Any]]]]:
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     for index, name in enumerate(workbook.sheet_names):
         sheet = workbook.get_sheet_by_index(index)
-        rows = [list(row) for row in sheet.to_python(skip_empty_area=False)]
         merged = sheet.merged_cell_ranges or []
+        # Filling costs the ranges' area: a few ranges over the whole grid would be billions of cells.
+        area = sum((r1 - r0 + 1) * (c1 - c0 + 1) for (r0, c0), (r1, c1) in merged)
+        if area > MAX_CELLS:
+            raise TooLarge(f"its merged ranges cover {area:,} cells, over {MAX_CELLS:,}")
+        rows = [list(row) for row in sheet.to_python(skip_empty_area=False)]
         fill_merged(rows, merged)
         yield name, rows
+
+
+class TooLarge(Exception):
+    """A workbook the reader could read, but at a cost out of proportion to any result workbook."""
 
 
 #: Cells a sheet may span (from A1 to its last cell) to be read: the reader allocates the whole rectangle,
 #: so one cell written at XFD1048576 would ask for hundreds of GB and abort the process. A real result
 #: workbook spans a few thousand rows of twenty columns.
 MAX_CELLS = 2_000_000
-#: Bytes of a sheet's XML scanned for its extent, uncompressed (an xlsx is a zip: a small file can hold a lot).
-MAX_SHEET_XML = 200 * 1024 * 1024
-#: The ``r`` attribute of a cell (column letters and row) or of a row (its number alone).
-_REF = re.compile(rb'\sr="([A-Z]{0,3})([0-9]{1,7})"')
+#: Bytes of a workbook's parts read at most, uncompressed (an xlsx is a zip: a small file can hold a lot,
+#: and its shared strings are held in memory whole).
+MAX_WORKBOOK_BYTES = 100 * 1024 * 1024
+#: The ``r`` attribute of a cell (column letters and row) or of a row (its number alone), quoted either way.
+_REF = re.compile(rb"""\sr\s*=\s*["']([A-Z]{0,3})([0-9]{1,7})["']""")
 
 
 def _column_number(letters: bytes) -> int:
@@ -374,27 +405,38 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
+def _cells(extents: list[tuple[int, int]]) -> str | None:
+    """Why sheets of these (rows, columns) extents are too many cells, or None."""
+    for rows, columns in extents:
+        if rows * columns > MAX_CELLS:
+            return f"a sheet spans {rows:,} rows of {columns:,} columns, over {MAX_CELLS:,} cells"
+    sheets = [rows * columns for rows, columns in extents if rows * columns]
+    if sum(sheets) > MAX_CELLS:
+        return f"its {len(sheets)} sheets span {sum(sheets):,} cells, over {MAX_CELLS:,}"
+    return None
+
+
 def xlsx_too_large(data: bytes) -> str | None:
-    """Why an xlsx's sheets are too large to read, or None: a sheet spanning more than `MAX_CELLS` cells, or
-    whose XML is larger than `MAX_SHEET_XML`. Read from the sheets' XML as a stream, before the reader
-    allocates anything. (An xls cannot span more than 65,536 rows of 256 columns.)"""
+    """Why an xlsx is too large to read, or None: parts of more than `MAX_WORKBOOK_BYTES` uncompressed, or
+    sheets spanning more than `MAX_CELLS` cells (one sheet or all together), from the sheets' cell
+    references read as a stream, before the reader allocates anything."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError):
+    except (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError):
         return None  # the reader says what is wrong with it
+    extents = []
     with archive:
+        declared = sum(member.file_size for member in archive.infolist())
+        if declared > MAX_WORKBOOK_BYTES:
+            return f"{declared:,} bytes uncompressed, over {MAX_WORKBOOK_BYTES:,}"
         for member in archive.infolist():
             if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", member.filename):
                 continue
             rows = columns = 0
-            read = 0
             tail = b""
             try:
-                with archive.open(member) as stream:
+                with archive.open(member) as stream:  # (inflates no more than the size declared)
                     while chunk := stream.read(1 << 20):
-                        read += len(chunk)
-                        if read > MAX_SHEET_XML:
-                            return f"a sheet of more than {MAX_SHEET_XML // (1 << 20)} MB of XML"
                         window = tail + chunk
                         found = _REF.findall(window)
                         if found:
@@ -403,40 +445,55 @@ def xlsx_too_large(data: bytes) -> str | None:
                         tail = window[-64:]
             except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError, OSError):
                 return None  # damaged: the reader says so
-            if rows * columns > MAX_CELLS:
-                return f"a sheet spans {rows:,} rows of {columns:,} columns, over {MAX_CELLS:,} cells"
-    return None
+            except Exception:  # noqa: BLE001  (lzma and bz2 members raise their own errors when damaged)
+                return None
+            extents.append((rows, columns))
+    return _cells(extents)
 
 
 #: BIFF8 records that place a cell (row and column in their first four bytes), and those spanning columns
-#: (MULRK, MULBLANK: the last column in their last two bytes).
+#: (MULRK, MULBLANK: the last column in their last two bytes); DIMENSIONS gives a sheet's used range.
 _BIFF_CELLS = {0x0006, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E}
 _BIFF_SPANS = {0x00BD, 0x00BE}
+_BIFF_DIMENSIONS = 0x0200
 _BIFF_BOF = 0x0809
 
 
 def xls_too_large(data: bytes) -> str | None:
-    """Why an xls's sheets are too large to read, or None: as `xlsx_too_large`, from the cell records of the
-    workbook stream (olefile opens the compound file; the records are read here, in one pass)."""
+    """Why an xls is not to be read, or None: as `xlsx_too_large`, from the cell and DIMENSIONS records of
+    the workbook stream (olefile opens the compound file; the records are read here, in one pass). A
+    compound file olefile cannot open, and a DIMENSIONS record whose first row or column is past its last,
+    are refused: the reader would allocate from them (555 GB and 2 TB, measured)."""
     import olefile
 
     try:
-        with olefile.OleFileIO(data) as ole:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
             name = next((n for n in ("Workbook", "Book") if ole.exists(n)), None)
             if name is None:
                 return None  # the reader says what is wrong with it
-            stream = ole.openstream(name).read()
-    except (OSError, ValueError, IndexError, struct.error):  # olefile's errors on a damaged file
-        return None
+            stream = ole.openstream(name).read(MAX_WORKBOOK_BYTES + 1)
+    except Exception as exc:  # noqa: BLE001  (OleFileError, and others on a damaged file)
+        # Not handed to the reader: it reads some damaged files olefile refuses, and allocated 555 GB from
+        # one (a fuzzed copy of the replay's xls), which aborts the process.
+        return f"{DAMAGED}a damaged compound file ({_one_line(exc)})"
+    if len(stream) > MAX_WORKBOOK_BYTES:
+        return f"a workbook stream of more than {MAX_WORKBOOK_BYTES:,} bytes"
+    extents: list[tuple[int, int]] = []
     rows = columns = 0
     position, end = 0, len(stream)
     while position + 4 <= end:
         kind, length = struct.unpack_from("<HH", stream, position)
         body = position + 4
+        if body + length > end:
+            break
         if kind == _BIFF_BOF:  # a new substream (a sheet): its own rectangle
-            if rows * columns > MAX_CELLS:
-                break
+            extents.append((rows, columns))
             rows = columns = 0
+        elif kind == _BIFF_DIMENSIONS and length >= 12:
+            first_row, last_row, first_column, last_column = struct.unpack_from("<IIHH", stream, body)
+            if first_row > last_row or first_column > last_column:
+                return "its DIMENSIONS record starts past its end (a damaged file)"
+            rows, columns = max(rows, last_row), max(columns, last_column)
         elif kind in _BIFF_CELLS and length >= 4:
             row, column = struct.unpack_from("<HH", stream, body)
             rows, columns = max(rows, row + 1), max(columns, column + 1)
@@ -445,28 +502,34 @@ def xls_too_large(data: bytes) -> str | None:
             last = struct.unpack_from("<H", stream, body + length - 2)[0]
             rows, columns = max(rows, row + 1), max(columns, last + 1)
         position = body + length
-    if rows * columns > MAX_CELLS:
-        return f"a sheet spans {rows:,} rows of {columns:,} columns, over {MAX_CELLS:,} cells"
-    return None
+    extents.append((rows, columns))
+    return _cells(extents)
 
 
 def read_workbook(data: bytes, name: str) -> list[dict[str, Any]]:
     """Each sheet of one xlsx or xls file, read (`read_sheet`), with ``workbook`` its name; a file that
     cannot be opened is one entry saying why."""
     label = re.sub(r"\.[A-Za-z]+$", "", name.rsplit("/", 1)[-1])
-    too_large = xlsx_too_large(data) if data[:4] == b"PK\x03\x04" else xls_too_large(data)
-    if too_large:
-        return [_unread(name, f"not read: {too_large}")]
+    if data[:4] == b"PK\x03\x04":
+        refused = xlsx_too_large(data)
+    elif data[:8] == _OLE:
+        refused = xls_too_large(data)
+    else:
+        refused = None  # not a workbook the reader knows: it says so
+    if refused:
+        return [_unread(name, refused if refused.startswith(DAMAGED) else f"not read: {refused}")]
     try:
         sheets = [
             {**read_sheet(sheet, rows, label), "workbook": name} for sheet, rows in _calamine_sheets(data)
         ]
+    except TooLarge as exc:
+        return [_unread(name, f"not read: {exc}")]
     except Exception as exc:  # noqa: BLE001  (CalamineError, and ValueError or others on damaged parts)
-        return [_unread(name, f"not a readable workbook: {_one_line(exc)}")]
+        return [_unread(name, f"{DAMAGED}{_one_line(exc)}")]
     except BaseException as exc:  # a panic in the Rust reader reaches Python as a BaseException
         if type(exc).__name__ != "PanicException":
             raise
-        return [_unread(name, f"not a readable workbook: the reader failed ({_one_line(exc)})")]
+        return [_unread(name, f"{DAMAGED}the reader failed ({_one_line(exc)})")]
     if not sheets:
         return [_unread(name, "a workbook without sheets")]
     return sheets
@@ -476,8 +539,10 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
-def _unread(name: str, reason: str) -> dict[str, Any]:
-    return {
+def _unread(name: str, reason: str, transient: bool = False) -> dict[str, Any]:
+    """A file not read, and why. ``transient``: for a reason of the crawl's, not the file's (the kept copy
+    unreadable, the reader quarantined), so that the rows read from the same file before are kept."""
+    entry: dict[str, Any] = {
         "workbook": name,
         "sheet": None,
         "status": "unread",
@@ -486,6 +551,7 @@ def _unread(name: str, reason: str) -> dict[str, Any]:
         "failed_samples": 0,
         "passed_samples": None,
     }
+    return {**entry, "transient": True} if transient else entry
 
 
 def _kind(data: bytes, name: str) -> str | None:
@@ -493,10 +559,11 @@ def _kind(data: bytes, name: str) -> str | None:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = archive.namelist()
-        except zipfile.BadZipFile:  # damaged: what it was meant to be, its name says
+        except (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError):
+            # damaged (a name not in the encoding its flag says, too): what it was meant to be, its name says
             return _XLSX if name.lower().endswith(".xlsx") else _ZIP
         return _XLSX if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names) else _ZIP
-    if data[:8] == bytes.fromhex("d0cf11e0a1b11ae1"):
+    if data[:8] == _OLE:
         return _XLS
     lowered = name.lower()
     for suffix, kind in ((".xlsx", _XLSX), (".xls", _XLS), (".zip", _ZIP), (".et", _XLS)):
@@ -536,8 +603,8 @@ def member_name(member: zipfile.ZipInfo) -> str:
 def _read_zip(data: bytes, name: str) -> list[dict[str, Any]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError) as exc:
-        return [_unread(name, f"not a readable zip: {exc}")]
+    except (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError) as exc:
+        return [_unread(name, f"not a readable zip: {_one_line(exc)}")]
     out = []
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
@@ -548,15 +615,9 @@ def _read_zip(data: bytes, name: str) -> list[dict[str, Any]]:
                 continue
             try:  # (zipfile inflates no more than the size declared: a member lying about it fails its CRC)
                 content = archive.read(member)
-            except (
-                zipfile.BadZipFile,
-                NotImplementedError,
-                RuntimeError,
-                zlib.error,
-                EOFError,
-                OSError,
-            ) as exc:
-                # a damaged member (bad CRC, truncated), an unsupported method, an encrypted one
+            except Exception as exc:  # noqa: BLE001
+                # a damaged member (bad CRC, truncated, zlib, lzma or bz2 errors), an unsupported method, an
+                # encrypted one, a name not in the encoding its flag says
                 out.append(_unread(label, f"cannot be taken out of the zip: {_one_line(exc)}"))
                 continue
             kind = _kind(content, member.filename)
@@ -604,19 +665,24 @@ def read_attachments(item: Any, folder: Path, quarantine: Any = None) -> None:
         try:
             data = (folder / attachment.path).read_bytes()
         except OSError as exc:
-            attachment.workbooks = [_unread(name, f"the kept file cannot be read: {exc.strerror or exc}")]
+            reason = f"the kept file cannot be read: {exc.strerror or exc}"
+            attachment.workbooks = [_unread(name, reason, transient=True)]
             continue
-        if quarantine is None:
-            attachment.workbooks = read_file(data, name, attachment.media_type)
-        else:
-            deaths, digest = quarantine.deaths(attachment.url, data)
-            if deaths >= quarantine.limit:
-                attachment.workbooks = [
-                    _unread(name, f"not read: {deaths} crawls died while reading this file")
-                ]
+        try:
+            if quarantine is None:
+                attachment.workbooks = read_file(data, name, attachment.media_type)
             else:
-                with quarantine.parsing(attachment.url, digest, item.source):
-                    attachment.workbooks = read_file(data, name, attachment.media_type)
+                deaths, digest = quarantine.deaths(attachment.url, data)
+                if deaths >= quarantine.limit:
+                    reason = f"not read: {deaths} crawls died while reading this file"
+                    attachment.workbooks = [_unread(name, reason, transient=True)]
+                else:
+                    with quarantine.parsing(attachment.url, digest, item.source):
+                        attachment.workbooks = read_file(data, name, attachment.media_type)
+        except Exception as exc:
+            logger.exception("reading %s of %s failed", attachment.url, item.url)
+            reason = f"not read: the reader failed: {type(exc).__name__}: {_one_line(exc)}"
+            attachment.workbooks = [_unread(name, reason)]
         for sheet in attachment.workbooks:
             for row in sheet["failed"]:
                 if row["province"] is None and region:

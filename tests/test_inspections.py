@@ -280,3 +280,87 @@ def test_each_notice_states_its_failures_beside_what_its_workbooks_list(samr_arc
         assert agrees == (stated == failed)
     # (the replay's notices state more batches than their workbooks list: they disagree, and it shows)
     assert {agrees for *_, agrees in rows} == {0}
+
+
+def _notice(sha: str, rows: int, workbooks: list[dict[str, Any]] | None = None) -> Any:
+    from crawler.items import Article, Attachment
+
+    attachment = Attachment(
+        url="https://www.samr.gov.cn/a.xlsx",
+        title="a.xlsx",
+        sha256=sha,
+        size=10,
+        media_type="application/zip",
+        path=f"sha256/{sha[:2]}/{sha}.xlsx",
+    )
+    attachment.workbooks = workbooks or [
+        {
+            "workbook": "a.xlsx",
+            "sheet": "S",
+            "status": "read",
+            "reason": None,
+            "failed_samples": rows,
+            "passed_samples": None,
+            "failed": [
+                {"row": n + 2, "sample_number": f"S{n}", "product": f"饼干{sha[0]}"} for n in range(rows)
+            ],
+        }
+    ]
+    return Article(
+        url="https://www.samr.gov.cn/n.html",
+        source="samr",
+        title="关于2批次食品抽检不合格情况的通告",
+        body="检出2批次样品不合格。" * 3,
+        attachments=[attachment],
+    )
+
+
+def test_a_workbook_replaced_again_and_again_keeps_every_past(tmp_path: Path) -> None:
+    """(SQLite gives a deleted row's id to the next row: the replaced rows have ids of their own.)"""
+    from archive.store import Archive
+
+    with Archive(tmp_path / "foodnews.db") as archive:
+        for sha in ("a" * 64, "b" * 64, "c" * 64, "a" * 64):
+            archive.store(_notice(sha, 2))
+        held = archive.db.execute("select product from inspection_results").fetchall()
+        kept = archive.db.execute(
+            "select attachment_sha256, product, result_id from inspection_results_replaced order by id"
+        ).fetchall()
+    assert held == [("饼干a",), ("饼干a",)]
+    assert [(sha[0], product) for sha, product, _ in kept] == [("a", "饼干a")] * 2 + [("b", "饼干b")] * 2 + [
+        ("c", "饼干c")
+    ] * 2
+    assert all(isinstance(result_id, int) for *_, result_id in kept)
+
+
+def test_the_same_file_read_alike_keeps_its_row_ids_and_a_reading_that_failed_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
+    from archive.store import Archive
+
+    with Archive(tmp_path / "foodnews.db") as archive:
+        archive.store(_notice("a" * 64, 2))
+        first = archive.db.execute("select id, product from inspection_results order by id").fetchall()
+        archive.store(_notice("a" * 64, 2))  # a re-crawl: the same file, read the same way
+        assert (
+            archive.db.execute("select id, product from inspection_results order by id").fetchall() == first
+        )
+        # The kept copy could not be read this time (a crawl's problem, not the file's): the rows stay.
+        unread = {
+            "workbook": "a.xlsx",
+            "sheet": None,
+            "status": "unread",
+            "reason": "the kept file cannot be read: Permission denied",
+            "failed": [],
+            "failed_samples": 0,
+            "passed_samples": None,
+            "transient": True,
+        }
+        archive.store(_notice("a" * 64, 0, [unread]))
+        assert (
+            archive.db.execute("select id, product from inspection_results order by id").fetchall() == first
+        )
+        # Read otherwise now (a better reader, say): the rows are replaced, nothing kept as a past file.
+        archive.store(_notice("a" * 64, 3))
+        assert len(archive.db.execute("select id from inspection_results").fetchall()) == 3
+        assert archive.db.execute("select count(*) from inspection_results_replaced").fetchone() == (0,)

@@ -7,6 +7,8 @@ import io
 import os
 import zipfile
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
 import xlwt
@@ -179,7 +181,6 @@ def test_imported_workbooks_must_be_what_the_reader_gives(workbooks: list[object
 def _with_cells(extra: bytes) -> bytes:
     """A small valid xlsx whose sheet gets ``extra`` cells XML at its end."""
     import importlib.util
-    from pathlib import Path
 
     path = Path(__file__).parent / "fixtures" / "samr" / "make_site.py"
     spec = importlib.util.spec_from_file_location("samr_make_site", path)
@@ -263,3 +264,148 @@ def test_a_notice_states_its_failures_in_its_title_or_text() -> None:
         stated_failures("通告", "合格样品二百九十六批次，不合格样品四批次。") is None
     )  # numbers in words: none
     assert stated_failures(None, None) is None
+
+
+REPLAY_XLS = (
+    Path(__file__).parent.parent
+    / "crawler/demo/site/www.samr.gov.cn/cms_files/filemanager/1647978232/attach/202611/P020261205.xls"
+)
+
+
+@pytest.mark.parametrize(
+    "offset, value, reason",
+    [
+        # the DIMENSIONS record's first row past its last: the reader would allocate 2 TB and abort
+        (2190, 187, "not read: its DIMENSIONS record starts past its end (a damaged file)"),
+        # a damaged allocation table olefile refuses, which the reader reads on to a 555 GB allocation
+        (
+            73,
+            61,
+            "not a readable workbook: a damaged compound file (incorrect DIFAT, first index out of range)",
+        ),
+    ],
+)
+def test_a_damaged_xls_the_reader_would_die_on_is_refused(offset: int, value: int, reason: str) -> None:
+    data = bytearray(REPLAY_XLS.read_bytes())
+    assert read_file(bytes(data), "P020261205.xls")[0]["status"] == "read"
+    data[offset] = value
+    (entry,) = read_file(bytes(data), "P020261205.xls")
+    assert (entry["status"], entry["reason"]) == ("unread", reason)
+
+
+@pytest.mark.parametrize(
+    "extra, reason",
+    [
+        # a cell reference in single quotes, or with spaces around the equals sign, is a reference still
+        (b"<row r='1048576'><c r='XFD1048576' t='inlineStr'><is><t>x</t></is></c></row>", "1,048,576 rows"),
+        (
+            b'<row r = "1048576"><c r = "XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>',
+            "1,048,576 rows",
+        ),
+    ],
+)
+def test_a_far_cell_is_found_however_its_reference_is_quoted(extra: bytes, reason: str) -> None:
+    (entry,) = read_file(_with_cells(extra), "far.xlsx")
+    assert entry["status"] == "unread" and reason in entry["reason"]
+
+
+def test_merged_ranges_over_the_grid_and_parts_too_large_are_refused() -> None:
+    merged = _with_cells(b"")
+    source, out = zipfile.ZipFile(io.BytesIO(merged)), io.BytesIO()
+    ranges = "".join(f'<mergeCell ref="A{3 + n}:XFD2000"/>' for n in range(20))
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                data = data.replace(
+                    b"</worksheet>", f'<mergeCells count="20">{ranges}</mergeCells></worksheet>'.encode()
+                )
+            target.writestr(name, data)
+    (entry,) = read_file(out.getvalue(), "merged.xlsx")
+    assert entry["reason"].startswith("not read: its merged ranges cover ") and entry["reason"].endswith(
+        "over 2,000,000"
+    )
+    # Shared strings of a GB in a file of a few MB: refused by the size the parts declare.
+    big, out = zipfile.ZipFile(io.BytesIO(merged)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in big.namelist():
+            target.writestr(name, big.read(name))
+        target.writestr("xl/sharedStrings.xml", b"<sst>" + b"<si><t>x</t></si>" * 7_000_000 + b"</sst>")
+    (entry,) = read_file(out.getvalue(), "strings.xlsx")
+    assert (
+        entry["reason"].startswith("not read: ") and "bytes uncompressed, over 104,857,600" in entry["reason"]
+    )
+
+
+def test_many_sheets_together_over_the_cell_limit_are_refused() -> None:
+    rows: list[list[object]] = [HEADER, *([["大米", "某某米业", "", "", "镉", "0.3", "≤0.2", ""]] * 2)]
+    book = xlwt.Workbook(encoding="utf-8")
+    for n in range(40):
+        sheet = book.add_sheet(f"S{n}")
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                sheet.write(r, c, value)
+        sheet.write(255, 255, "x")  # 256 × 256 = 65,536 cells each; 40 sheets: 2,621,440
+    out = io.BytesIO()
+    book.save(out)
+    (entry,) = read_file(out.getvalue(), "sheets.xls")
+    assert entry["reason"] == "not read: its 40 sheets span 2,621,440 cells, over 2,000,000"
+
+
+def _sheet(
+    rows: list[list[object]], merges: list[tuple[int, int, int, int]] | None = None, name: str = "Sheet1"
+) -> dict[str, Any]:
+    (sheet,) = read_file(_xls({name: rows}, {name: merges or []}), "结果.xls")
+    return sheet
+
+
+def test_a_note_merged_across_the_table_is_not_a_failure() -> None:
+    note = "注：以上信息仅指本次抽检标称的生产企业相关产品的生产日期/批号和所检项目。"
+    rows: list[list[object]] = [
+        ["抽样编号", "食品名称", "标称生产企业名称", "不合格项目", "检验结果"],
+        ["DC1", "饼干", "甲厂", "霉菌", "150CFU/g"],
+        [note, "", "", "", ""],
+    ]
+    sheet = _sheet(rows, [(2, 2, 0, 4)], name="不合格产品")
+    assert (sheet["failed_samples"], [r["product"] for r in sheet["failed"]]) == (1, ["饼干"])
+
+
+def test_a_row_s_conclusion_comes_before_a_title_naming_both() -> None:
+    rows: list[list[object]] = [
+        ["食品安全监督抽检合格及不合格产品信息", "", "", ""],
+        ["抽样编号", "食品名称", "不合格项目", "检验结论"],
+        ["A1", "饼干", "", "合格"],
+        ["A2", "面包", "霉菌", "不合格"],
+    ]
+    sheet = _sheet(rows, [(0, 0, 0, 3)])
+    assert (sheet["failed_samples"], sheet["passed_samples"]) == (1, 1)
+    assert [(r["product"], r["category"]) for r in sheet["failed"]] == [("面包", None)]  # no category in it
+
+
+@pytest.mark.parametrize(
+    "header", ["生产日期(批号)", "生产日期（批号）", "生产日期、批号", "生产日期批号", "生产日期/批号"]
+)
+def test_a_production_date_header_in_its_forms(header: str) -> None:
+    rows: list[list[object]] = [
+        ["抽样编号", "食品名称", header, "不合格项目"],
+        ["A1", "饼干", date(2026, 3, 5), "霉菌"],
+    ]
+    assert _sheet(rows, name="不合格")["failed"][0]["production_date"] == "2026-03-05"
+
+
+def test_a_number_under_a_batch_header_is_no_date() -> None:
+    rows: list[list[object]] = [["抽样编号", "食品名称", "批号", "不合格项目"], ["A1", "饼干", 43000, "霉菌"]]
+    (row,) = _sheet(rows, name="不合格")["failed"]
+    assert (row["production_date"], row["production_date_raw"]) == (None, "43000")
+
+
+def test_categories_and_provinces_that_only_look_like_one() -> None:
+    assert workbook_category("Sheet1", "浙江省市场监督管理局2023年第12期食品安全监督抽检信息", "") is None
+    assert workbook_category("Sheet1", "2026年第3批饮料监督抽检不合格产品信息", "") == "饮料"
+    assert workbook_category("Sheet1", "水产品监督抽检不合格产品信息", "") == "水产品"
+    assert (
+        workbook_category("Sheet1", "食用油、油脂及其制品监督抽检不合格产品信息", "")
+        == "食用油、油脂及其制品"
+    )
+    assert province_of("海南藏族自治州共和县某路1号") is None  # in Qinghai
+    assert province_of("海南省海口市某路1号") == "海南"
