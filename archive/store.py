@@ -19,6 +19,7 @@ import json
 import os
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
@@ -96,6 +97,8 @@ class ArchiveError(Exception):
         self.fatal = fatal
         #: The run this failure was recorded in as ``failed``, when it was.
         self.recorded_run: int | None = None
+        #: a run whose start was recorded, but not its failure (the disk filled in between)
+        self.unclosed_run: int | None = None
 
 
 class SourceBusy(ArchiveError):
@@ -220,21 +223,34 @@ class Archive:
             raise archive_error(exc, self.path) from None
         try:
             self.db = Database(conn)
-            self._check_is_archive()  # before anything changes the file, even its journal mode
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            # Inside the write lock, so that two processes opening a new file create its schema once. The
-            # version number written back is a real write: a file that cannot take one fails here, at open.
-            with self._write():
-                migrate(self.db)
-                version = self.db.execute("pragma user_version").fetchone()[0]
-                self.db.execute(f"pragma user_version = {int(version)}")
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    self._set_up()
+                    break
+                except (sqlite3.OperationalError, ArchiveError) as exc:
+                    # Two processes switching a new file to WAL at once: SQLite answers one of them busy at
+                    # once, without waiting (it would deadlock). Try again, within the busy timeout.
+                    if "locked" not in str(exc) or time.monotonic() >= deadline:
+                        raise
+                    time.sleep(0.05)
         except BaseException as exc:
             conn.close()
             if isinstance(exc, sqlite3.Error | OSError):
                 raise archive_error(exc, self.path) from None
             raise
+
+    def _set_up(self) -> None:
+        self._check_is_archive()  # before anything changes the file, even its journal mode
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        # Inside the write lock, so that two processes opening a new file create its schema once. The
+        # version number written back is a real write: a file that cannot take one fails here, at open.
+        with self._write():
+            migrate(self.db)
+            version = self.db.execute("pragma user_version").fetchone()[0]
+            self.db.execute(f"pragma user_version = {int(version)}")
 
     def _check_is_archive(self) -> None:
         tables = foreign_tables(self.db)
@@ -347,7 +363,7 @@ class Archive:
                 self.finish_run(run_id, "failed", error=f"{exc.cause}: no room for the run's reserve")
                 exc.recorded_run = run_id
             except ArchiveError:
-                pass  # the next start marks the run interrupted
+                exc.unclosed_run = run_id  # left running: the next start marks it interrupted
             raise
         return run_id
 

@@ -133,7 +133,16 @@ def _check_run(stats: dict[str, Any]) -> int:
         if stats.get("archive/cause") == "busy":
             raise CommandFailed(f"not crawling: {error}", EXIT_BUSY)
         if not stats.get("archive/runs"):
-            raise CommandFailed(f"not crawling: {error}; nothing was fetched, and no run could be recorded")
+            unclosed = stats.get("archive/unclosed_run")
+            raise CommandFailed(
+                f"not crawling: {error}; nothing was fetched, and "
+                + (
+                    f"run {unclosed} could not be closed: it stays running until the next crawl marks it "
+                    "interrupted"
+                    if unclosed
+                    else "no run could be recorded"
+                )
+            )
         lost = stats.get("archive/lost", 0)
         raise CommandFailed(
             f"crawl failed: {error}; {lost} item{'s' if lost != 1 else ''} not stored; "

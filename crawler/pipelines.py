@@ -311,6 +311,8 @@ class ArchivePipeline:
         except ArchiveError as exc:
             assert self.crawler.stats is not None
             self.crawler.stats.set_value("archive/runs", len(self.runs) + bool(exc.recorded_run))
+            if exc.unclosed_run:
+                self.crawler.stats.set_value("archive/unclosed_run", exc.unclosed_run)
             self._fail(exc, stop=False)
             if self.archive is not None:
                 for run in self.runs.values():  # those already started: the crawl does not run

@@ -32,7 +32,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -167,35 +167,81 @@ def production_date(value: Any, serials: bool = True) -> str | None:
 
 @dataclass
 class Header:
-    """Where a sheet's header is, and which column of the archive each of its cells fills."""
+    """Where a sheet's header is (its first row, and one or two rows), and which column of the archive
+    each of its cells fills."""
 
     row: int
     #: (cell index, columns): one column, or several for a joined cell
     cells: list[tuple[int, list[str | None]]]
+    #: rows the header takes: 2 when a group (不合格项目) is merged over the columns under it
+    height: int = 1
+    #: the header text each cell's columns were read from
+    labels: dict[int, str] = field(default_factory=dict)
 
     @property
     def columns(self) -> set[str]:
         return {c for _, names in self.cells for c in names if c}
 
 
-def find_header(rows: list[list[Any]]) -> Header | None:
-    """The header among the first rows: the one naming the most known columns (at least three)."""
-    best: Header | None = None
-    for r, row in enumerate(rows[:HEADER_ROWS]):
-        cells = []
-        for c, value in enumerate(row):
-            name = header_name(value)
-            if not name:
-                continue
-            parts = JOINED.split(name) if JOINED.search(name) else [name]
-            names = [column_of(p) for p in parts]
+#: What a cell under a group header names by itself (项目名称 under 不合格项目): the group's column.
+_SUB_LABELS = {"项目名称", "项目", "名称", "内容"}
+
+
+def _cell_columns(name: str) -> list[str | None]:
+    parts = JOINED.split(name) if JOINED.search(name) else [name]
+    return [column_of(p) for p in parts]
+
+
+def _header_at(rows: list[list[Any]], r: int, height: int) -> Header | None:
+    """The header of ``height`` rows starting at row ``r``, or None. Under a group merged across its
+    columns (filled into each), a second row names the columns themselves (检验结果, 标准值), or, for a
+    plain label (项目名称), the group's; where the second row repeats the first (a cell merged down over
+    both), the first names it. A second row counts only where it names at least two columns itself."""
+    top = rows[r]
+    below = rows[r + 1] if height == 2 else []
+    cells: list[tuple[int, list[str | None]]] = []
+    labels: dict[int, str] = {}
+    named_below = named_above = 0
+    for c in range(max(len(top), len(below))):
+        upper = header_name(top[c]) if c < len(top) else ""
+        lower = header_name(below[c]) if c < len(below) else ""
+        named_above += any(_cell_columns(upper)) if upper else 0
+        if lower and lower != upper:
+            label = lower
+            names = _cell_columns(lower)
             if any(names):
-                cells.append((c, names))
-        header = Header(r, cells)
-        if len(header.columns) >= MIN_HEADER_COLUMNS and (
-            best is None or len(header.columns) > len(best.columns)
-        ):
-            best = header
+                named_below += 1
+            elif lower in _SUB_LABELS and upper:
+                label, names = upper, _cell_columns(upper)
+                named_below += any(names)
+            else:
+                continue  # a value under a header row, not a header
+        elif upper:
+            label, names = upper, _cell_columns(upper)
+        else:
+            continue
+        if any(names):
+            cells.append((c, names))
+            labels[c] = label
+    # Two rows only under a group: the first names columns itself (a title above a header names none).
+    if height == 2 and (named_below < 2 or named_above < 1):
+        return None
+    return Header(r, cells, height, labels)
+
+
+def find_header(rows: list[list[Any]]) -> Header | None:
+    """The header among the first rows: the one (of one row or two) naming the most known columns, at least
+    three; of two that name as many, the one-row header."""
+    best: Header | None = None
+    for r in range(min(HEADER_ROWS, len(rows))):
+        for height in (1, 2) if r + 1 < len(rows) else (1,):
+            header = _header_at(rows, r, height)
+            if (
+                header is not None
+                and len(header.columns) >= MIN_HEADER_COLUMNS
+                and (best is None or len(header.columns) > len(best.columns))
+            ):
+                best = header
     return best
 
 
@@ -303,10 +349,10 @@ def read_sheet(name: str, rows: list[list[Any]], workbook_label: str = "") -> di
         }
     heading = [header_name(v) for v in rows[header.row]]
     category = workbook_category(name, title, workbook_label)
-    dated = any("日期" in heading[c] for c, names in header.cells if "production_date" in names)
+    dated = any("日期" in header.labels[c] for c, names in header.cells if "production_date" in names)
     failed_samples: dict[str, None] = {}
     passed_samples: dict[str, None] = {}
-    for r in range(header.row + 1, len(rows)):
+    for r in range(header.row + header.height, len(rows)):
         raw = rows[r]
         first = header.cells[0][0]
         if (  # the header again (a new page): the first header cell's text, then all of them

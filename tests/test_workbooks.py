@@ -409,3 +409,19 @@ def test_categories_and_provinces_that_only_look_like_one() -> None:
     )
     assert province_of("海南藏族自治州共和县某路1号") is None  # in Qinghai
     assert province_of("海南省海口市某路1号") == "海南"
+
+
+def test_a_header_over_two_rows_under_a_merged_group() -> None:
+    rows: list[list[object]] = [
+        ["饮料监督抽检不合格产品信息", "", "", "", "", "", ""],
+        ["抽样编号", "食品名称", "标称生产企业名称", "不合格项目", "", "", "备注"],
+        ["", "", "", "项目名称", "检验结果", "标准值", ""],
+        ["A1", "果汁", "甲厂", "菌落总数", "3×10⁴CFU/mL", "≤10⁴CFU/mL", ""],
+    ]
+    # the group merged across its three columns; the other header cells merged down over both rows
+    merges = [(0, 0, 0, 6), (1, 1, 3, 5), *((1, 2, c, c) for c in (0, 1, 2, 6))]
+    sheet = _sheet(rows, merges)
+    (row,) = sheet["failed"]
+    assert (row["sample_number"], row["product"], row["producer"]) == ("A1", "果汁", "甲厂")
+    assert (row["failed_item"], row["result"], row["standard"]) == ("菌落总数", "3×10⁴CFU/mL", "≤10⁴CFU/mL")
+    assert (row["category"], row["row"]) == ("饮料", 4)
