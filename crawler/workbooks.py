@@ -30,7 +30,6 @@ import logging
 import re
 import struct
 import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -105,6 +104,8 @@ UNREAD_TYPES = {
     "application/vnd.rar": "a RAR archive",
     "application/x-7z-compressed": "a 7z archive",
 }
+#: What opening a damaged zip raises (a name not in the encoding its flag says is a ValueError).
+_ZIP_ERRORS = (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError)
 #: The start of a compound file (an xls).
 _OLE = bytes.fromhex("d0cf11e0a1b11ae1")
 #: How the reason for a workbook that cannot be read begins.
@@ -468,7 +469,7 @@ def xlsx_too_large(data: bytes) -> str | None:
     references read as a stream, before the reader allocates anything."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError):
+    except _ZIP_ERRORS:
         return None  # the reader says what is wrong with it
     extents = []
     with archive:
@@ -489,10 +490,8 @@ def xlsx_too_large(data: bytes) -> str | None:
                             rows = max(rows, *(int(number) for _, number in found))
                             columns = max(columns, *(_column_number(letters) for letters, _ in found))
                         tail = window[-64:]
-            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError, OSError):
+            except Exception:  # noqa: BLE001  (zlib, lzma and bz2 errors of a damaged member, and others)
                 return None  # damaged: the reader says so
-            except Exception:  # noqa: BLE001  (lzma and bz2 members raise their own errors when damaged)
-                return None
             extents.append((rows, columns))
     return _cells(extents)
 
@@ -605,7 +604,7 @@ def _kind(data: bytes, name: str) -> str | None:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = archive.namelist()
-        except (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError):
+        except _ZIP_ERRORS:
             # damaged (a name not in the encoding its flag says, too): what it was meant to be, its name says
             return _XLSX if name.lower().endswith(".xlsx") else _ZIP
         return _XLSX if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names) else _ZIP
@@ -649,7 +648,7 @@ def member_name(member: zipfile.ZipInfo) -> str:
 def _read_zip(data: bytes, name: str) -> list[dict[str, Any]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError) as exc:
+    except _ZIP_ERRORS as exc:
         return [_unread(name, f"not a readable zip: {_one_line(exc)}")]
     out = []
     with archive:
